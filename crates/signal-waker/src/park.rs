@@ -1,0 +1,126 @@
+//! Permits, sleepers and parking: an eventcount over the futex word `epoch`.
+//!
+//! Sleeper: read `epoch`; `sleepers += 1`; try to take a permit; if none, futex-wait on `epoch`
+//! while it still holds the value read; `sleepers -= 1`; try again.
+//! Releaser: add the permit (an RMW); read `sleepers`; if non-zero, bump `epoch` and wake one.
+//!
+//! The permit RMW → `sleepers` load on one side and the `sleepers` RMW → permit load on the other
+//! form the store-buffer pattern; all four are `SeqCst`, so in the single total order either the
+//! releaser sees the sleeper (and bumps the epoch after the sleeper read it, so the futex wait
+//! returns at once or is woken), or the sleeper's re-check sees the permit. The epoch read happens
+//! before the sleeper's announcement, which the releaser observed, so the releaser's bump is
+//! necessarily a later value than the one the sleeper waits on.
+
+use crate::sync::Ordering;
+use crate::waker::{SignalWaker, MAX_PERMITS};
+use std::time::{Duration, Instant};
+
+impl SignalWaker {
+    /// Takes one permit if any is available, without blocking.
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        let mut cur = self.permits.load(Ordering::SeqCst);
+        while cur != 0 {
+            match self.permits.compare_exchange_weak(
+                cur,
+                cur - 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => cur = actual,
+            }
+        }
+        false
+    }
+
+    /// Blocks until a permit is available and takes it. Needs no timeout to be correct.
+    pub fn acquire(&self) {
+        let taken = self.park(None);
+        debug_assert!(taken);
+    }
+
+    /// Blocks until a permit is available (and takes it: returns `true`) or `timeout` has passed
+    /// (returns `false`). `Duration::ZERO` announces, re-checks once and returns.
+    pub fn acquire_timeout(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        self.park(Some(deadline))
+    }
+
+    /// Releases one permit without setting a status bit and wakes a sleeper if there is one: for
+    /// a runtime that must get its worker's attention for a reason outside the status word
+    /// (shutdown, a rebalance). Saturates at [`MAX_PERMITS`].
+    pub fn release_permit(&self) {
+        self.release_permits(1);
+    }
+
+    /// Takes every available permit (shutdown leaves the waker with none). Returns how many.
+    pub fn drain_permits(&self) -> u64 {
+        self.permits.swap(0, Ordering::SeqCst)
+    }
+
+    /// Wakes every thread parked on this waker without releasing a permit; they re-check and, with
+    /// no permit, go back to sleep. Used by shutdown after it has released what it needs.
+    pub fn wake_all(&self) {
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            self.epoch.wake_all();
+        }
+    }
+
+    /// Adds `n` permits (saturating at [`MAX_PERMITS`]) and wakes one sleeper per call if any
+    /// sleeps. The syscall happens only when a sleeper is registered.
+    pub(crate) fn release_permits(&self, n: u64) {
+        let mut cur = self.permits.load(Ordering::SeqCst);
+        while cur < MAX_PERMITS {
+            let next = (cur + n).min(MAX_PERMITS);
+            match self.permits.compare_exchange_weak(
+                cur,
+                next,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        if self.sleepers.load(Ordering::SeqCst) != 0 {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+            self.epoch.wake_one();
+        }
+    }
+
+    /// The sleeper side of the eventcount. `deadline`: `None` = no timeout, `Some(None)` = a
+    /// timeout too large to represent (treated as none), `Some(Some(t))` = give up at `t`.
+    fn park(&self, deadline: Option<Option<Instant>>) -> bool {
+        if self.try_acquire() {
+            return true;
+        }
+        loop {
+            let epoch = self.epoch.load(Ordering::SeqCst);
+            self.sleepers.fetch_add(1, Ordering::SeqCst);
+            if self.try_acquire() {
+                self.sleepers.fetch_sub(1, Ordering::SeqCst);
+                return true;
+            }
+            let timeout = match deadline {
+                Some(Some(t)) => Some(t.saturating_duration_since(Instant::now())),
+                _ => None,
+            };
+            if timeout != Some(Duration::ZERO) {
+                self.epoch.wait(epoch, timeout);
+            }
+            // Exactly one decrement per increment, whatever woke us (a wake, a changed epoch, a
+            // timeout or a spurious return).
+            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+            if self.try_acquire() {
+                return true;
+            }
+            if let Some(Some(t)) = deadline {
+                if Instant::now() >= t {
+                    return false;
+                }
+            }
+        }
+    }
+}
