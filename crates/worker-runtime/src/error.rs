@@ -1,0 +1,76 @@
+//! Errors of building a runtime and of spawning on it.
+
+use std::fmt;
+
+/// A [`Builder`](crate::Builder) setting is out of range; names the field and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    field: &'static str,
+    value: String,
+    allowed: String,
+}
+
+impl BuildError {
+    pub(crate) fn new(field: &'static str, value: impl fmt::Display, allowed: impl Into<String>) -> Self {
+        BuildError {
+            field,
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+
+    /// The builder field that was rejected (`"worker_threads"`, `"thread_stack_size"`, ...).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The allowed range, as text.
+    pub fn allowed(&self) -> &str {
+        &self.allowed
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid runtime configuration: {} = {} (allowed: {})",
+            self.field, self.value, self.allowed
+        )
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Why [`try_spawn`](crate::try_spawn) could not spawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The runtime is shutting down or has shut down.
+    Shutdown,
+    /// `max_tasks` tasks are alive already.
+    AtCapacity {
+        /// The configured limit.
+        max_tasks: usize,
+    },
+    /// Called outside a runtime (no runtime on this thread).
+    NoRuntime,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::Shutdown => f.write_str("cannot spawn: the runtime has shut down"),
+            SpawnError::AtCapacity { max_tasks } => write!(
+                f,
+                "cannot spawn: {max_tasks} tasks are alive, the runtime's max_tasks"
+            ),
+            SpawnError::NoRuntime => f.write_str(
+                "cannot spawn: this thread is not inside a worker-runtime (call it from a task, \
+                 from Runtime::block_on, or use Runtime::spawn / Handle::spawn)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {}

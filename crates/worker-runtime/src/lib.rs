@@ -1,0 +1,58 @@
+//! `worker-runtime`: a multi-threaded, work-stealing async runtime with tokio's shape, built on a
+//! bitmap summary tree of runnable tasks (`summary-tree`) and per-worker status words with futex
+//! parking (`signal-waker`).
+//!
+//! ```
+//! use worker_runtime::{Runtime, spawn, yield_now};
+//!
+//! let rt = Runtime::builder().worker_threads(2).build().unwrap();
+//! let sum = rt.block_on(async {
+//!     let handles: Vec<_> = (0..10u64)
+//!         .map(|i| spawn(async move {
+//!             yield_now().await;
+//!             i * i
+//!         }))
+//!         .collect();
+//!     let mut sum = 0;
+//!     for h in handles {
+//!         sum += h.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum, 285);
+//! ```
+//!
+//! How it fits together:
+//! * a spawn reserves a slot in the summary tree near the spawning worker's partition, allocates
+//!   the task (one allocation: header, future, output) and either puts it in the worker's LIFO
+//!   slot (from a worker) or sets its tree bit (from anywhere else), which notifies the owner of
+//!   the slot's leaf through its `SignalWaker`;
+//! * a worker looks in its LIFO slot, then its partition and its FIFO yield queue alternately,
+//!   then steals (LIFO slots, other partitions, yield queues), then parks;
+//! * at most one idle worker is woken per burst of new work, and no futex syscall is made unless
+//!   a worker sleeps.
+//!
+//! The no-lost-wakeup argument is in `docs/no-lost-wakeup.md` at the workspace root.
+
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod block_on;
+mod builder;
+mod context;
+mod error;
+mod idle;
+mod runtime;
+mod shared;
+mod sync;
+mod table;
+mod task;
+mod worker;
+mod yield_now;
+
+pub use builder::{
+    Builder, DEFAULT_MAX_TASKS, MAX_TASKS_LIMIT, MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE,
+};
+pub use error::{BuildError, SpawnError};
+pub use runtime::{spawn, try_spawn, Handle, Runtime};
+pub use task::{JoinError, JoinHandle};
+pub use yield_now::{yield_now, YieldNow};

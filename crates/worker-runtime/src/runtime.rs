@@ -1,0 +1,245 @@
+//! [`Runtime`] and [`Handle`]: starting workers, spawning, `block_on`, shutdown.
+
+use crate::builder::Builder;
+use crate::context;
+use crate::error::{BuildError, SpawnError};
+use crate::shared::Shared;
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Counts worker threads that have left their run loop, so shutdown can wait with a timeout.
+#[derive(Default)]
+pub(crate) struct ExitLatch {
+    exited: Mutex<usize>,
+    cond: Condvar,
+}
+
+impl ExitLatch {
+    pub(crate) fn arrive(&self) {
+        let mut n = self.exited.lock().unwrap_or_else(|e| e.into_inner());
+        *n += 1;
+        self.cond.notify_all();
+    }
+
+    /// Waits until `count` threads arrived or `deadline` passed; returns whether all arrived.
+    fn wait(&self, count: usize, deadline: Option<Instant>) -> bool {
+        let mut n = self.exited.lock().unwrap_or_else(|e| e.into_inner());
+        while *n < count {
+            match deadline {
+                None => n = self.cond.wait(n).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    n = self
+                        .cond
+                        .wait_timeout(n, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A multi-threaded, work-stealing runtime.
+///
+/// ```
+/// let rt = worker_runtime::Runtime::builder().worker_threads(2).build().unwrap();
+/// let answer = rt.block_on(async {
+///     let h = worker_runtime::spawn(async { 6 * 7 });
+///     h.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub struct Runtime {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) threads: Vec<thread::JoinHandle<()>>,
+    pub(crate) exits: Arc<ExitLatch>,
+}
+
+impl Runtime {
+    /// A builder with the defaults (one worker per CPU).
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A runtime with one worker per CPU and default settings.
+    pub fn new() -> Result<Runtime, BuildError> {
+        Builder::new().build()
+    }
+
+    /// Spawns `future` on the runtime; callable from any thread. After shutdown the returned
+    /// handle resolves at once to a cancelled [`JoinError`](crate::JoinError).
+    ///
+    /// # Panics
+    /// If `max_tasks` tasks are alive (use [`Handle::try_spawn`] to get an error instead).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.shared, future)
+    }
+
+    /// Runs `future` to completion on the calling thread, which parks between polls; tasks it
+    /// spawns with [`spawn`](crate::spawn) run on the workers.
+    ///
+    /// # Panics
+    /// If called from a worker thread of any runtime: that would block a worker (and with it
+    /// possibly the tasks `future` waits for). Use `.await` there instead.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if context::is_worker_thread() {
+            panic!(
+                "Runtime::block_on called from a worker thread: blocking a worker can deadlock \
+                 the runtime; `.await` the future instead, or spawn it"
+            );
+        }
+        let _guard = context::enter(&self.shared, None);
+        crate::block_on::block_on(future)
+    }
+
+    /// A cloneable handle that can spawn onto this runtime from anywhere.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Shuts down, waiting at most `timeout` for the workers to stop: new spawns are refused,
+    /// queued and idle tasks are cancelled (their handles resolve cancelled, their futures are
+    /// dropped), sleepers are woken and threads joined. Returns as soon as that is done. If a
+    /// worker is stuck in a poll past the timeout, its thread is left to finish on its own.
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Instant::now().checked_add(timeout));
+    }
+
+    fn shutdown(&mut self, deadline: Option<Instant>) {
+        if self.threads.is_empty() && self.shared.is_shutdown() {
+            return;
+        }
+        self.shared.begin_shutdown();
+        let all_exited = self.exits.wait(self.threads.len(), deadline);
+        if all_exited {
+            for t in self.threads.drain(..) {
+                let _ = t.join();
+            }
+            self.shared.sweep_after_shutdown();
+        } else {
+            // Detach: the stuck workers exit after their current poll and cancel their own queues.
+            self.threads.clear();
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.shared.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handle to a runtime: `Clone + Send + Sync`, spawns from any thread, outlives the runtime
+/// harmlessly (spawning after shutdown gives a cancelled handle or `SpawnError::Shutdown`).
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is inside (a worker, or inside `block_on`).
+    ///
+    /// # Panics
+    /// Outside a runtime; use [`try_current`](Self::try_current) to get an error instead.
+    pub fn current() -> Handle {
+        Self::try_current().unwrap_or_else(|e| panic!("Handle::current(): {e}"))
+    }
+
+    /// The handle of the runtime this thread is inside, or [`SpawnError::NoRuntime`].
+    pub fn try_current() -> Result<Handle, SpawnError> {
+        context::current()
+            .map(|shared| Handle { shared })
+            .ok_or(SpawnError::NoRuntime)
+    }
+
+    /// Spawns `future` on the runtime; see [`Runtime::spawn`].
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.shared, future)
+    }
+
+    /// Spawns `future`, or says why not: [`SpawnError::Shutdown`] or [`SpawnError::AtCapacity`].
+    pub fn try_spawn<F>(&self, future: F) -> Result<JoinHandle<F::Output>, SpawnError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future).map_err(|(e, _)| e)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn spawn_on<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match shared.spawn(future) {
+        Ok(handle) => handle,
+        Err((SpawnError::Shutdown, future)) => shared.cancelled_handle(future),
+        Err((e, _)) => panic!("spawn failed: {e}"),
+    }
+}
+
+/// Spawns `future` on the runtime this code runs in (a task, or inside `block_on`).
+///
+/// # Panics
+/// Outside a runtime (like tokio's `spawn`), and when `max_tasks` tasks are alive; use
+/// [`try_spawn`] to get an error instead. After shutdown the handle resolves cancelled at once.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    context::with_current(|shared| match shared {
+        Some(shared) => spawn_on(shared, future),
+        None => panic!(
+            "worker_runtime::spawn called outside a runtime: call it from a task or from \
+             Runtime::block_on, or use Runtime::spawn / Handle::spawn"
+        ),
+    })
+}
+
+/// Spawns `future` on the current runtime, or says why not: [`SpawnError::NoRuntime`],
+/// [`SpawnError::Shutdown`] or [`SpawnError::AtCapacity`].
+pub fn try_spawn<F>(future: F) -> Result<JoinHandle<F::Output>, SpawnError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    context::with_current(|shared| match shared {
+        Some(shared) => shared.spawn(future).map_err(|(e, _)| e),
+        None => Err(SpawnError::NoRuntime),
+    })
+}

@@ -1,0 +1,316 @@
+//! The task allocation and the code that runs on it: one heap block per task holding the header,
+//! the scheduler handle and the future-or-output stage, plus a vtable that erases the future type.
+
+use super::error::JoinError;
+use super::state::{refs, AWAITER, CLOSED, COMPLETE, HANDLE, MAX_REFS, REF_ONE, RUNNING, SCHEDULED};
+use super::{Notified, Schedule};
+use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, RawWaker, Waker};
+
+/// What [`Notified::run`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// The task finished (output, panic or cancellation stored).
+    Done,
+    /// The task is waiting for a wake.
+    Pending,
+    /// The task was woken while it ran: the caller holds the run permission again and must queue it.
+    Rescheduled,
+}
+
+/// Type-erased operations on a task allocation.
+pub(crate) struct Vtable {
+    pub(crate) run: unsafe fn(NonNull<Header>) -> RunOutcome,
+    pub(crate) schedule: unsafe fn(NonNull<Header>),
+    /// Moves the stored result into `*mut Option<Result<T, JoinError>>`.
+    pub(crate) read_output: unsafe fn(NonNull<Header>, *mut ()),
+    pub(crate) drop_output: unsafe fn(NonNull<Header>),
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// The first field of every task allocation; a `NonNull<Header>` is the task's identity.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: AtomicUsize,
+    pub(crate) vtable: &'static Vtable,
+    /// The task's slot in the runtime's summary tree (`usize::MAX`: none).
+    pub(crate) slot: usize,
+    /// The `JoinHandle`'s waker; written by the handle only while `AWAITER` is clear, taken by the
+    /// completing worker only if `AWAITER` was set when it set `COMPLETE`.
+    pub(crate) awaiter: UnsafeCell<Option<Waker>>,
+}
+
+pub(crate) enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct Cell<F: Future, S> {
+    header: Header,
+    scheduler: S,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+struct Ops<F, S>(std::marker::PhantomData<(F, S)>);
+
+impl<F, S> Ops<F, S>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    const VTABLE: Vtable = Vtable {
+        run: Self::run,
+        schedule: Self::schedule,
+        read_output: Self::read_output,
+        drop_output: Self::drop_output,
+        dealloc: Self::dealloc,
+    };
+
+    /// # Safety
+    /// `ptr` is a live task allocation of this `F`/`S`.
+    unsafe fn cell<'a>(ptr: NonNull<Header>) -> &'a Cell<F, S> {
+        // SAFETY: the caller guarantees `ptr` came from `allocate::<F, S>` and is still live; the
+        // header is the first field of the `repr(C)` cell.
+        unsafe { ptr.cast::<Cell<F, S>>().as_ref() }
+    }
+
+    unsafe fn schedule(ptr: NonNull<Header>) {
+        // SAFETY: called through the vtable of a live task of this type.
+        let cell = unsafe { Self::cell(ptr) };
+        // SAFETY: the caller holds the run permission (it set SCHEDULED and took a reference).
+        let task = unsafe { Notified::from_raw(ptr) };
+        cell.scheduler.schedule(task);
+    }
+
+    unsafe fn run(ptr: NonNull<Header>) -> RunOutcome {
+        // SAFETY: called through the vtable with the run permission, so the task is live.
+        let cell = unsafe { Self::cell(ptr) };
+        let header = &cell.header;
+        // Acquire: pairs with the Release half of the CAS that set SCHEDULED (a wake or spawn), so
+        // the poll sees whatever the waker published before waking.
+        let mut s = header.state.load(Ordering::Acquire);
+        loop {
+            debug_assert!(s & SCHEDULED != 0 && s & RUNNING == 0 && s & COMPLETE == 0);
+            let next = (s & !SCHEDULED) | RUNNING;
+            // AcqRel: acquire the previous poll's writes to the stage and any waker's publication;
+            // release nothing new yet (the stage is only touched while RUNNING is ours).
+            match header
+                .state
+                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        if s & CLOSED != 0 {
+            // SAFETY: we hold RUNNING, so the stage is ours.
+            unsafe { Self::finish(ptr, Err(JoinError::cancelled())) };
+            return RunOutcome::Done;
+        }
+
+        let waker = ManuallyDrop::new(
+            // SAFETY: the vtable's functions uphold RawWaker's contract for this task pointer; the
+            // ManuallyDrop means this borrowed waker never releases a reference it did not take.
+            unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr().cast(), &super::waker::VTABLE)) },
+        );
+        let mut cx = Context::from_waker(&waker);
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            cell.stage.with_mut(|stage| {
+                // SAFETY: RUNNING is ours, so nobody else touches the stage; the future is pinned
+                // in the heap allocation and never moved until it is dropped in place.
+                match unsafe { &mut *stage } {
+                    Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                    _ => unreachable!("a task was polled after its future was dropped"),
+                }
+            })
+        }));
+        match polled {
+            Ok(Poll::Ready(out)) => {
+                // SAFETY: RUNNING is ours.
+                unsafe { Self::finish(ptr, Ok(out)) };
+                RunOutcome::Done
+            }
+            Err(payload) => {
+                // SAFETY: RUNNING is ours.
+                unsafe { Self::finish(ptr, Err(JoinError::panic(payload))) };
+                RunOutcome::Done
+            }
+            Ok(Poll::Pending) => {
+                // Acquire: see a CLOSED or SCHEDULED set during the poll with what came before it.
+                let mut s = header.state.load(Ordering::Acquire);
+                loop {
+                    if s & CLOSED != 0 {
+                        // SAFETY: RUNNING is still ours.
+                        unsafe { Self::finish(ptr, Err(JoinError::cancelled())) };
+                        return RunOutcome::Done;
+                    }
+                    let (next, outcome) = if s & SCHEDULED != 0 {
+                        // Woken during the poll: keep SCHEDULED and our reference; caller re-queues.
+                        (s & !RUNNING, RunOutcome::Rescheduled)
+                    } else {
+                        ((s & !RUNNING) - REF_ONE, RunOutcome::Pending)
+                    };
+                    // AcqRel: release the poll's writes to the stage to the next poller; acquire a
+                    // concurrent waker's publication if it raced with this transition.
+                    match header.state.compare_exchange_weak(
+                        s,
+                        next,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => {
+                            if outcome == RunOutcome::Pending && refs(s) == 1 {
+                                // SAFETY: that was the last reference.
+                                unsafe { Self::dealloc(ptr) };
+                            }
+                            return outcome;
+                        }
+                        Err(actual) => s = actual,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops the future, stores `result`, releases the slot, publishes `COMPLETE`, wakes the
+    /// awaiter and drops the run permission's reference (and the table's, if the release handed it
+    /// back).
+    ///
+    /// # Safety
+    /// The caller holds `RUNNING`.
+    unsafe fn finish(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
+        // SAFETY: the caller holds RUNNING, so the task is live.
+        let cell = unsafe { Self::cell(ptr) };
+        let header = &cell.header;
+        // Drop the future in place first: the slot may be reused only after that.
+        let dropped = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: RUNNING is ours, so the stage is ours.
+            cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed })
+        }));
+        let result = match (result, dropped) {
+            (Err(e), Err(payload)) if e.is_cancelled() => Err(JoinError::panic(payload)),
+            (r, _) => r,
+        };
+        // SAFETY: as above.
+        cell.stage
+            .with_mut(|stage| unsafe { *stage = Stage::Finished(result) });
+        let table_ref = cell.scheduler.release(header);
+
+        // AcqRel: Release publishes the stored result to the JoinHandle (which loads COMPLETE with
+        // Acquire); Acquire sees the awaiter waker the handle wrote before setting AWAITER.
+        let prev = header
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some((s & !RUNNING) | COMPLETE)
+            })
+            .unwrap_or_else(|s| s);
+        if prev & HANDLE == 0 {
+            // Nobody will read the output: drop it now, here.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: no handle exists and COMPLETE is set, so nobody else touches the stage.
+                cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed })
+            }));
+        }
+        if prev & AWAITER != 0 {
+            // SAFETY: AWAITER was set when we set COMPLETE, so the handle no longer writes the cell
+            // (its CASes fail on COMPLETE) and the waker in it is ours to take.
+            let waker = header.awaiter.with_mut(|w| unsafe { (*w).take() });
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+        let n = if table_ref { 2 } else { 1 };
+        // SAFETY: we own the run permission's reference, and the table's if `table_ref`.
+        unsafe { drop_refs(ptr, n) };
+    }
+
+    unsafe fn read_output(ptr: NonNull<Header>, dst: *mut ()) {
+        // SAFETY: called by the JoinHandle after it saw COMPLETE; the stage is the handle's now.
+        let cell = unsafe { Self::cell(ptr) };
+        let out = cell.stage.with_mut(|stage| {
+            // SAFETY: as above: exclusive access to the stage.
+            match std::mem::replace(unsafe { &mut *stage }, Stage::Consumed) {
+                Stage::Finished(r) => r,
+                _ => panic!("JoinHandle polled after it returned its output"),
+            }
+        });
+        // SAFETY: the handle passes a `*mut Option<Result<F::Output, JoinError>>`.
+        unsafe { *dst.cast::<Option<Result<F::Output, JoinError>>>() = Some(out) };
+    }
+
+    unsafe fn drop_output(ptr: NonNull<Header>) {
+        // SAFETY: called by the JoinHandle after it saw COMPLETE; the stage is the handle's.
+        let cell = unsafe { Self::cell(ptr) };
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: as above.
+            cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed })
+        }));
+    }
+
+    unsafe fn dealloc(ptr: NonNull<Header>) {
+        // SAFETY: the last reference is gone; the allocation came from `Box<Cell<F, S>>`.
+        drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    }
+}
+
+/// Allocates a task in the state "scheduled, with a handle, 3 references (run permission, handle,
+/// slot table)".
+pub(crate) fn allocate<F, S>(future: F, scheduler: S, slot: usize) -> NonNull<Header>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: AtomicUsize::new(SCHEDULED | HANDLE | 3 * REF_ONE),
+            vtable: &Ops::<F, S>::VTABLE,
+            slot,
+            awaiter: UnsafeCell::new(None),
+        },
+        scheduler,
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    // SAFETY: Box::into_raw never returns null.
+    unsafe { NonNull::new_unchecked(Box::into_raw(cell)) }.cast()
+}
+
+/// Adds one reference.
+///
+/// # Safety
+/// The caller holds a reference, so the task is live.
+pub(crate) unsafe fn add_ref(ptr: NonNull<Header>) {
+    // SAFETY: the caller holds a reference.
+    let header = unsafe { ptr.as_ref() };
+    // Relaxed: a new reference is made from an existing one, which already keeps the task alive
+    // (the same argument as `Arc::clone`).
+    let prev = header.state.fetch_add(REF_ONE, Ordering::Relaxed);
+    if refs(prev) > MAX_REFS {
+        std::process::abort();
+    }
+}
+
+/// Drops `n` references, freeing the task when none remain.
+///
+/// # Safety
+/// The caller owns `n` references.
+pub(crate) unsafe fn drop_refs(ptr: NonNull<Header>, n: usize) {
+    // SAFETY: the caller owns references, so the task is live.
+    let header = unsafe { ptr.as_ref() };
+    // AcqRel: Release orders our uses of the task before the free; Acquire makes the thread that
+    // drops the last reference see everyone else's uses (the `Arc::drop` edge).
+    let prev = header.state.fetch_sub(n * REF_ONE, Ordering::AcqRel);
+    debug_assert!(refs(prev) >= n, "task reference count underflow");
+    if refs(prev) == n {
+        // SAFETY: that was the last reference.
+        unsafe { (header.vtable.dealloc)(ptr) };
+    }
+}

@@ -1,0 +1,181 @@
+//! The worker run loop: LIFO slot → own partition ⇄ yield queue → steal → park.
+//!
+//! Order of search (design brief, Layer 3):
+//! 1. the LIFO slot (a task this worker just woke or spawned), at most [`MAX_LIFO_POLLS`] in a row
+//!    so two ping-ponging tasks cannot starve the rest;
+//! 2. its own partition of the summary tree (guided by `partition_summary`) and its FIFO yield
+//!    queue, alternately, so yields and partition tasks both make progress;
+//! 3. stealing: other workers' LIFO slots, other partitions of the tree (their hints first, then a
+//!    scan), other yield queues;
+//! 4. parking on its `SignalWaker` after announcing itself idle, draining stale permits, re-syncing
+//!    its partition summary and checking every source once more.
+
+use crate::context;
+use crate::shared::Shared;
+use crate::task::Notified;
+use crossbeam_deque::{Steal, Worker as YieldQueue};
+use std::sync::Arc;
+
+/// Consecutive LIFO-slot polls before the worker looks elsewhere.
+pub(crate) const MAX_LIFO_POLLS: u32 = 3;
+
+/// One worker thread's private state.
+pub(crate) struct Worker {
+    index: usize,
+    shared: Arc<Shared>,
+    yields: YieldQueue<Notified>,
+    lifo_streak: u32,
+    tick: u32,
+    searching: bool,
+}
+
+impl Worker {
+    pub(crate) fn new(index: usize, shared: Arc<Shared>, yields: YieldQueue<Notified>) -> Self {
+        Worker {
+            index,
+            shared,
+            yields,
+            lifo_streak: 0,
+            tick: 0,
+            searching: false,
+        }
+    }
+
+    /// Runs until the runtime shuts down, then cancels what is left in its own queues.
+    pub(crate) fn run(mut self) {
+        let shared = Arc::clone(&self.shared);
+        let _guard = context::enter(&shared, Some(self.index));
+        while !shared.is_shutdown() {
+            match self.find_task() {
+                Some(task) => {
+                    if self.searching {
+                        self.searching = false;
+                        if shared.idle.end_search() {
+                            // Last searcher found work: there may be more, pass the baton.
+                            shared.notify_idle();
+                        }
+                    }
+                    self.run_task(task);
+                }
+                None => self.park(),
+            }
+        }
+        if self.searching {
+            self.searching = false;
+            shared.idle.end_search();
+        }
+        while let Some(t) = self.yields.pop() {
+            t.cancel();
+        }
+        if let Some(t) = shared.take_lifo(self.index) {
+            t.cancel();
+        }
+    }
+
+    fn run_task(&mut self, task: Notified) {
+        let (_, again) = task.run();
+        if let Some(task) = again {
+            // Woken during its own poll (a yield): to the back of the FIFO yield queue.
+            self.yields.push(task);
+            self.shared.tree.waker(self.index).mark_yield();
+            self.shared.notify_idle();
+        }
+    }
+
+    fn find_task(&mut self) -> Option<Notified> {
+        self.tick = self.tick.wrapping_add(1);
+        if self.lifo_streak < MAX_LIFO_POLLS {
+            if let Some(t) = self.shared.take_lifo(self.index) {
+                self.lifo_streak += 1;
+                return Some(t);
+            }
+        }
+        self.lifo_streak = 0;
+        let found = if self.tick & 1 == 0 {
+            self.from_partition().or_else(|| self.from_yield_queue())
+        } else {
+            self.from_yield_queue().or_else(|| self.from_partition())
+        };
+        found
+            .or_else(|| self.shared.take_lifo(self.index))
+            .or_else(|| self.steal())
+    }
+
+    fn from_partition(&self) -> Option<Notified> {
+        let slot = self.shared.tree.claim_in_partition(self.index)?;
+        Some(self.shared.task_for_slot(slot))
+    }
+
+    fn from_yield_queue(&self) -> Option<Notified> {
+        match self.yields.pop() {
+            Some(t) => Some(t),
+            None => {
+                let waker = self.shared.tree.waker(self.index);
+                if waker.status() & signal_waker::STATUS_BIT_YIELD != 0 {
+                    waker.try_unmark_yield(|| self.yields.is_empty());
+                }
+                None
+            }
+        }
+    }
+
+    fn steal(&self) -> Option<Notified> {
+        let n = self.shared.workers;
+        for k in 1..n {
+            let victim = (self.index + k) % n;
+            if let Some(t) = self.shared.take_lifo(victim) {
+                return Some(t);
+            }
+        }
+        if n > 1 {
+            if let Some(slot) = self.shared.tree.steal(self.index, (self.index + 1) % n) {
+                return Some(self.shared.task_for_slot(slot));
+            }
+        }
+        for k in 1..n {
+            let victim = (self.index + k) % n;
+            loop {
+                match self.shared.yield_stealers[victim].steal() {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether any source this worker could take from holds work (the final check before parking).
+    fn work_visible(&self) -> bool {
+        let shared = &self.shared;
+        if !self.yields.is_empty() || shared.is_shutdown() {
+            return true;
+        }
+        if shared.tree.sync_partition_summary(self.index) {
+            return true;
+        }
+        (0..shared.workers).any(|w| {
+            w != self.index
+                && (shared.has_lifo(w)
+                    || !shared.yield_stealers[w].is_empty()
+                    || shared.partition_has_work(w))
+        })
+    }
+
+    fn park(&mut self) {
+        let shared = Arc::clone(&self.shared);
+        if self.searching {
+            self.searching = false;
+            shared.idle.end_search();
+        }
+        let waker = shared.tree.waker(self.index);
+        shared.idle.announce_parked(self.index);
+        // Permits left over from busy times would only make the park return at once; everything
+        // published before this point is caught by the check below.
+        waker.drain_permits();
+        if !self.work_visible() {
+            waker.acquire();
+        }
+        self.searching = shared.idle.unpark(self.index);
+    }
+}
