@@ -110,7 +110,7 @@ impl Builder {
         let workers = self.validate()?;
         let tree = SummaryTree::new(SummaryTreeConfig::new(workers).max_tasks(self.max_tasks))
             .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
-        let table = SlotTable::new(tree.leaf_count() * SLOTS_PER_LEAF, SLOTS_PER_LEAF);
+        let table = SlotTable::new(tree.leaf_count() * SLOTS_PER_LEAF);
         let queues: Vec<_> = (0..workers)
             .map(|_| crossbeam_deque::Worker::new_fifo())
             .collect();

@@ -5,6 +5,7 @@
 //! [`EnterGuard`] that set it lives, and the guard's owner holds an `Arc<Shared>` for that long.
 
 use crate::shared::Shared;
+use crate::task::Notified;
 use std::cell::Cell;
 use std::ptr;
 use std::sync::Arc;
@@ -12,25 +13,34 @@ use std::sync::Arc;
 /// Worker index meaning "not a worker thread".
 const NOT_A_WORKER: usize = usize::MAX;
 
+/// A worker's FIFO run queue (yields and tasks displaced from its LIFO slot).
+pub(crate) type LocalQueue = crossbeam_deque::Worker<Notified>;
+
 thread_local! {
     static SHARED: Cell<*const Shared> = const { Cell::new(ptr::null()) };
     static WORKER: Cell<usize> = const { Cell::new(NOT_A_WORKER) };
+    static LOCAL: Cell<*const LocalQueue> = const { Cell::new(ptr::null()) };
 }
 
 /// Restores the previous context when dropped.
 pub(crate) struct EnterGuard {
     prev_shared: *const Shared,
     prev_worker: usize,
+    prev_local: *const LocalQueue,
 }
 
-/// Makes `shared` the current runtime of this thread (as worker `worker`, if given) until the
-/// guard drops. The caller keeps `shared` alive for at least that long.
-pub(crate) fn enter(shared: &Arc<Shared>, worker: Option<usize>) -> EnterGuard {
-    let prev_shared = SHARED.with(|c| c.replace(Arc::as_ptr(shared)));
-    let prev_worker = WORKER.with(|c| c.replace(worker.unwrap_or(NOT_A_WORKER)));
+/// Makes `shared` the current runtime of this thread until the guard drops; on a worker thread
+/// also its index and its local queue. The caller keeps `shared` and the queue alive (and the
+/// queue in place) for at least that long.
+pub(crate) fn enter(shared: &Arc<Shared>, worker: Option<(usize, &LocalQueue)>) -> EnterGuard {
+    let (w, q) = match worker {
+        Some((w, q)) => (w, q as *const LocalQueue),
+        None => (NOT_A_WORKER, ptr::null()),
+    };
     EnterGuard {
-        prev_shared,
-        prev_worker,
+        prev_shared: SHARED.with(|c| c.replace(Arc::as_ptr(shared))),
+        prev_worker: WORKER.with(|c| c.replace(w)),
+        prev_local: LOCAL.with(|c| c.replace(q)),
     }
 }
 
@@ -38,7 +48,21 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         SHARED.with(|c| c.set(self.prev_shared));
         WORKER.with(|c| c.set(self.prev_worker));
+        LOCAL.with(|c| c.set(self.prev_local));
     }
+}
+
+/// Pushes `task` onto this worker thread's local queue; gives it back if this thread has none.
+#[inline]
+pub(crate) fn push_local_queue(task: Notified) -> Result<(), Notified> {
+    let q = LOCAL.with(Cell::get);
+    if q.is_null() {
+        return Err(task);
+    }
+    // SAFETY: set by `enter` from a queue that stays alive and in place while the guard lives,
+    // and only this thread (its owner) ever pushes to it.
+    unsafe { &*q }.push(task);
+    Ok(())
 }
 
 /// The worker index of this thread if it is a worker of `shared`.

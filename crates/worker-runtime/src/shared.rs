@@ -138,7 +138,7 @@ impl Shared {
     }
 
     /// Makes `task` runnable from worker `w`'s own thread: into `w`'s LIFO slot; the previous
-    /// occupant moves to the tree.
+    /// occupant moves to the back of `w`'s FIFO local queue (stealable in batches).
     #[inline]
     pub(crate) fn push_local(&self, w: usize, task: Notified) {
         // AcqRel: Release publishes the task to a stealer's swap; Acquire takes over the previous
@@ -146,7 +146,13 @@ impl Shared {
         let prev = self.lifo[w].swap(task.into_raw().as_ptr(), Ordering::AcqRel);
         if let Some(prev) = NonNull::new(prev) {
             // SAFETY: the LIFO slot held the previous task's run permission; now we do.
-            self.push_tree(unsafe { Notified::from_raw(prev) });
+            let prev = unsafe { Notified::from_raw(prev) };
+            match context::push_local_queue(prev) {
+                Ok(()) => {
+                    self.tree.waker(w).mark_yield();
+                }
+                Err(prev) => self.push_tree(prev),
+            }
         }
         self.notify_idle();
     }

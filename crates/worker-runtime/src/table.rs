@@ -9,30 +9,35 @@
 use crate::sync::{AtomicPtr, Ordering};
 use crate::task::Header;
 use std::ptr::{self, NonNull};
+use summary_tree::SLOTS_PER_LEAF;
 
-/// Slot → task pointer, growing in segments of `segment_len` entries.
+/// Entries per segment: one segment per summary-tree leaf (a power of two, so indexing is a
+/// shift and a mask).
+const SEGMENT_LEN: usize = SLOTS_PER_LEAF;
+const _: () = assert!(SEGMENT_LEN.is_power_of_two());
+
+/// Slot → task pointer, growing in segments of [`SEGMENT_LEN`] entries.
 pub(crate) struct SlotTable {
     segments: Box<[AtomicPtr<AtomicPtr<Header>>]>,
-    segment_len: usize,
 }
 
 impl SlotTable {
-    /// A table for `capacity` slots in segments of `segment_len`.
-    pub(crate) fn new(capacity: usize, segment_len: usize) -> Self {
-        let n = capacity.div_ceil(segment_len).max(1);
+    /// A table for `capacity` slots.
+    pub(crate) fn new(capacity: usize) -> Self {
+        let n = capacity.div_ceil(SEGMENT_LEN).max(1);
         SlotTable {
             segments: (0..n).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
-            segment_len,
         }
     }
 
+    #[inline]
     fn segment(&self, slot: usize) -> &[AtomicPtr<Header>] {
-        let dir = &self.segments[slot / self.segment_len];
+        let dir = &self.segments[slot / SEGMENT_LEN];
         // Acquire: pairs with the Release CAS that installed the segment, so its zeroed entries are
         // visible.
         let mut seg = dir.load(Ordering::Acquire);
         if seg.is_null() {
-            let fresh: Box<[AtomicPtr<Header>]> = (0..self.segment_len)
+            let fresh: Box<[AtomicPtr<Header>]> = (0..SEGMENT_LEN)
                 .map(|_| AtomicPtr::new(ptr::null_mut()))
                 .collect();
             let fresh = Box::into_raw(fresh).cast::<AtomicPtr<Header>>();
@@ -47,19 +52,24 @@ impl SlotTable {
                 Err(existing) => {
                     // SAFETY: `fresh` came from the Box above and was never shared.
                     drop(unsafe {
-                        Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, self.segment_len))
+                        Box::from_raw(ptr::slice_from_raw_parts_mut(fresh, SEGMENT_LEN))
                     });
                     seg = existing;
                 }
             }
         }
-        // SAFETY: installed segments hold `segment_len` entries and live until the table drops.
-        unsafe { std::slice::from_raw_parts(seg, self.segment_len) }
+        // SAFETY: installed segments hold `SEGMENT_LEN` entries and live until the table drops.
+        unsafe { std::slice::from_raw_parts(seg, SEGMENT_LEN) }
+    }
+
+    #[inline]
+    fn entry(&self, slot: usize) -> &AtomicPtr<Header> {
+        &self.segment(slot)[slot & (SEGMENT_LEN - 1)]
     }
 
     /// Stores a freshly spawned task's pointer (with the table's reference) in its slot.
     pub(crate) fn insert(&self, slot: usize, task: NonNull<Header>) {
-        let entry = &self.segment(slot)[slot % self.segment_len];
+        let entry = self.entry(slot);
         // Release: the task's initialised header is published with the pointer; the worker that
         // claims the slot's tree bit (a SeqCst chain after this store) loads it with Acquire.
         let old = entry.swap(task.as_ptr(), Ordering::Release);
@@ -70,13 +80,13 @@ impl SlotTable {
     /// permission behind a claimed tree bit).
     pub(crate) fn get(&self, slot: usize) -> Option<NonNull<Header>> {
         // Acquire: pairs with the Release in `insert`.
-        NonNull::new(self.segment(slot)[slot % self.segment_len].load(Ordering::Acquire))
+        NonNull::new(self.entry(slot).load(Ordering::Acquire))
     }
 
     /// Removes the pointer from `slot`; the caller owns the table's reference if one comes back.
     pub(crate) fn take(&self, slot: usize) -> Option<NonNull<Header>> {
         // AcqRel: Acquire the task written by `insert`; Release our prior uses to the next owner.
-        NonNull::new(self.segment(slot)[slot % self.segment_len].swap(ptr::null_mut(), Ordering::AcqRel))
+        NonNull::new(self.entry(slot).swap(ptr::null_mut(), Ordering::AcqRel))
     }
 
     /// Every slot index whose segment exists (for shutdown's sweep).
@@ -84,8 +94,8 @@ impl SlotTable {
         self.segments.iter().enumerate().flat_map(move |(i, dir)| {
             // Acquire: as in `segment`.
             let present = !dir.load(Ordering::Acquire).is_null();
-            let start = i * self.segment_len;
-            let len = if present { self.segment_len } else { 0 };
+            let start = i * SEGMENT_LEN;
+            let len = if present { SEGMENT_LEN } else { 0 };
             start..start + len
         })
     }
@@ -97,8 +107,8 @@ impl Drop for SlotTable {
             // Relaxed: `&mut self`, no concurrent access remains.
             let seg = dir.load(Ordering::Relaxed);
             if !seg.is_null() {
-                // SAFETY: installed by `segment` from a boxed slice of `segment_len` entries.
-                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(seg, self.segment_len)) });
+                // SAFETY: installed by `segment` from a boxed slice of `SEGMENT_LEN` entries.
+                drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(seg, SEGMENT_LEN)) });
             }
         }
     }

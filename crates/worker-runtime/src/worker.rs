@@ -19,14 +19,27 @@ use std::sync::Arc;
 /// Consecutive LIFO-slot polls before the worker looks elsewhere.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
-/// One worker thread's private state.
+/// Fruitless search rounds (with a growing pause between them, a few microseconds in all) before
+/// a worker parks. A park and the wake that follows cost a futex syscall on each side plus the
+/// wakee's scheduling latency (2–30 µs on a VM), so a short search first keeps bursty work on
+/// awake workers; after it the worker sleeps, so an idle runtime uses no CPU.
+pub(crate) const SEARCH_ROUNDS_BEFORE_PARK: u32 = 32;
+
+/// One worker thread's queue and identity. Only ever used through `&self`: the thread-local
+/// context holds a shared pointer to `yields` while the worker runs, so no `&mut` may exist.
 pub(crate) struct Worker {
     index: usize,
     shared: Arc<Shared>,
     yields: YieldQueue<Notified>,
+}
+
+/// The run loop's counters.
+#[derive(Default)]
+struct SearchState {
     lifo_streak: u32,
     tick: u32,
     searching: bool,
+    idle_rounds: u32,
 }
 
 impl Worker {
@@ -35,33 +48,42 @@ impl Worker {
             index,
             shared,
             yields,
-            lifo_streak: 0,
-            tick: 0,
-            searching: false,
         }
     }
 
     /// Runs until the runtime shuts down, then cancels what is left in its own queues.
-    pub(crate) fn run(mut self) {
+    pub(crate) fn run(self) {
         let shared = Arc::clone(&self.shared);
-        let _guard = context::enter(&shared, Some(self.index));
+        let mut st = SearchState::default();
+        // The guard keeps a pointer to `self.yields`, which stays in place (`self` is not moved
+        // while it lives) and is pushed only by this thread.
+        let _guard = context::enter(&shared, Some((self.index, &self.yields)));
         while !shared.is_shutdown() {
-            match self.find_task() {
+            match self.find_task(&mut st) {
                 Some(task) => {
-                    if self.searching {
-                        self.searching = false;
+                    if st.searching {
+                        st.searching = false;
                         if shared.idle.end_search() {
                             // Last searcher found work: there may be more, pass the baton.
                             shared.notify_idle();
                         }
                     }
+                    st.idle_rounds = 0;
                     self.run_task(task);
                 }
-                None => self.park(),
+                None if st.idle_rounds < SEARCH_ROUNDS_BEFORE_PARK => {
+                    st.idle_rounds += 1;
+                    for _ in 0..(1u32 << (st.idle_rounds / 4).min(6)) {
+                        std::hint::spin_loop();
+                    }
+                }
+                None => {
+                    st.idle_rounds = 0;
+                    self.park(&mut st);
+                }
             }
         }
-        if self.searching {
-            self.searching = false;
+        if st.searching {
             shared.idle.end_search();
         }
         while let Some(t) = self.yields.pop() {
@@ -72,7 +94,7 @@ impl Worker {
         }
     }
 
-    fn run_task(&mut self, task: Notified) {
+    fn run_task(&self, task: Notified) {
         let (_, again) = task.run();
         if let Some(task) = again {
             // Woken during its own poll (a yield): to the back of the FIFO yield queue.
@@ -82,16 +104,16 @@ impl Worker {
         }
     }
 
-    fn find_task(&mut self) -> Option<Notified> {
-        self.tick = self.tick.wrapping_add(1);
-        if self.lifo_streak < MAX_LIFO_POLLS {
+    fn find_task(&self, st: &mut SearchState) -> Option<Notified> {
+        st.tick = st.tick.wrapping_add(1);
+        if st.lifo_streak < MAX_LIFO_POLLS {
             if let Some(t) = self.shared.take_lifo(self.index) {
-                self.lifo_streak += 1;
+                st.lifo_streak += 1;
                 return Some(t);
             }
         }
-        self.lifo_streak = 0;
-        let found = if self.tick & 1 == 0 {
+        st.lifo_streak = 0;
+        let found = if st.tick & 1 == 0 {
             self.from_partition().or_else(|| self.from_yield_queue())
         } else {
             self.from_yield_queue().or_else(|| self.from_partition())
@@ -102,6 +124,11 @@ impl Worker {
     }
 
     fn from_partition(&self) -> Option<Notified> {
+        // Guided by the summary only: an empty summary means nothing was announced here since the
+        // last sync. (The scan of unmarked leaves happens once, in the re-sync before parking.)
+        if self.shared.tree.waker(self.index).partition_summary() == 0 {
+            return None;
+        }
         let slot = self.shared.tree.claim_in_partition(self.index)?;
         Some(self.shared.task_for_slot(slot))
     }
@@ -127,7 +154,10 @@ impl Worker {
                 return Some(t);
             }
         }
-        if n > 1 {
+        // The tree is searched where the owners' summaries point; a full scan of leaf words
+        // happens only in the final check before parking.
+        let announced = (0..n).any(|w| w != self.index && self.shared.tree.waker(w).partition_summary() != 0);
+        if announced {
             if let Some(slot) = self.shared.tree.steal(self.index, (self.index + 1) % n) {
                 return Some(self.shared.task_for_slot(slot));
             }
@@ -135,7 +165,7 @@ impl Worker {
         for k in 1..n {
             let victim = (self.index + k) % n;
             loop {
-                match self.shared.yield_stealers[victim].steal() {
+                match self.shared.yield_stealers[victim].steal_batch_and_pop(&self.yields) {
                     Steal::Success(t) => return Some(t),
                     Steal::Retry => continue,
                     Steal::Empty => break,
@@ -162,10 +192,10 @@ impl Worker {
         })
     }
 
-    fn park(&mut self) {
+    fn park(&self, st: &mut SearchState) {
         let shared = Arc::clone(&self.shared);
-        if self.searching {
-            self.searching = false;
+        if st.searching {
+            st.searching = false;
             shared.idle.end_search();
         }
         let waker = shared.tree.waker(self.index);
@@ -176,6 +206,6 @@ impl Worker {
         if !self.work_visible() {
             waker.acquire();
         }
-        self.searching = shared.idle.unpark(self.index);
+        st.searching = shared.idle.unpark(self.index);
     }
 }
