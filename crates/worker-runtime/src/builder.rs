@@ -140,7 +140,9 @@ impl Builder {
                     return Err(BuildError::new(
                         "worker_threads",
                         workers,
-                        format!("as many as the system can start (spawning thread {i} failed: {e})"),
+                        format!(
+                            "as many as the system can start (spawning thread {i} failed: {e})"
+                        ),
                     ));
                 }
             }

@@ -11,7 +11,11 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    pub(crate) fn new(field: &'static str, value: impl fmt::Display, allowed: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        field: &'static str,
+        value: impl fmt::Display,
+        allowed: impl Into<String>,
+    ) -> Self {
         BuildError {
             field,
             value: value.to_string(),

@@ -14,8 +14,9 @@
 //! If the producer saw a searcher instead, that searcher decrements `searching` before its own
 //! announce-and-check, which then sees the work by the same argument.
 
-use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+use crate::sync::{new_atomic_u64, new_atomic_usize, AtomicU64, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
+use signal_waker::SignalWaker;
 
 /// Parked workers (a bit each, so at most 64 workers) and the searching count.
 pub(crate) struct Idle {
@@ -26,8 +27,8 @@ pub(crate) struct Idle {
 impl Idle {
     pub(crate) fn new() -> Self {
         Idle {
-            parked: CachePadded::new(AtomicU64::new(0)),
-            searching: CachePadded::new(AtomicUsize::new(0)),
+            parked: CachePadded::new(new_atomic_u64(0)),
+            searching: CachePadded::new(new_atomic_usize(0)),
         }
     }
 
@@ -85,5 +86,58 @@ impl Idle {
     /// Bitmask of parked workers (tests and metrics).
     pub(crate) fn parked_mask(&self) -> u64 {
         self.parked.load(Ordering::SeqCst)
+    }
+
+    /// Workers counted as searching (tests and the loom models).
+    #[cfg_attr(not(loom), allow(dead_code))]
+    pub(crate) fn searching(&self) -> usize {
+        self.searching.load(Ordering::SeqCst)
+    }
+}
+
+/// Worker `w` has found nothing to do: the sleeper's half of the protocol in the module docs.
+///
+/// 1. A searcher stops searching first, so that a producer which saw it searching (and therefore
+///    notified nobody) is covered by the check in step 4.
+/// 2. Permits left over from busy times are dropped: they would only make the park return at
+///    once, and the work they announced was published before this point, so step 4 sees it.
+///    This comes *before* step 3 so that the permit of a notifier that picks this worker after
+///    its announcement is never drained: the worker then returns at once as the searcher instead
+///    of sleeping while counted in `searching` (which would stop every other wake).
+/// 3. Announce: set the parked bit (a `SeqCst` RMW).
+/// 4. The final check, `work_visible()`: every source this worker would take from.
+/// 5. If it found nothing, sleep on `waker` until a permit arrives.
+/// 6. Leave the parked set. Returns `true` if a notifier had picked this worker, which now counts
+///    as searching and must call [`Idle::end_search`] when it finds work or parks again.
+///
+/// `Worker::park` calls this with the runtime's pieces; the loom models call it with a loom-built
+/// tree, so they check this very code.
+pub(crate) fn park_protocol(
+    idle: &Idle,
+    waker: &SignalWaker,
+    w: usize,
+    searching: bool,
+    work_visible: impl FnOnce() -> bool,
+) -> bool {
+    if searching {
+        idle.end_search();
+    }
+    waker.drain_permits();
+    idle.announce_parked(w);
+    // `--cfg negative_control` plants a lost wakeup here: without the final check, work published
+    // before the announcement (whose producer saw no parked worker and woke nobody, and whose
+    // permit was drained above) is never seen. `loom_remote_spawn` must then deadlock.
+    if cfg!(negative_control) || !work_visible() {
+        waker.acquire();
+    }
+    idle.unpark(w)
+}
+
+/// The producer's half: after publishing work, wake one parked worker (through `waker_of(w)`'s
+/// permit) unless somebody is already searching.
+#[inline]
+pub(crate) fn notify_one<'a>(idle: &Idle, waker_of: impl FnOnce(usize) -> &'a SignalWaker) {
+    if let Some(w) = idle.worker_to_notify() {
+        waker_of(w).release_permit();
     }
 }

@@ -39,19 +39,27 @@
 mod block_on;
 mod builder;
 mod context;
+mod debug;
 mod error;
 mod idle;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_harness;
 mod runtime;
 mod shared;
 mod sync;
 mod table;
 mod task;
 mod worker;
+#[cfg(all(test, not(loom)))]
+mod worker_tests;
 mod yield_now;
 
 pub use builder::{
     Builder, DEFAULT_MAX_TASKS, MAX_TASKS_LIMIT, MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE,
 };
+#[doc(hidden)]
+pub use debug::DebugProbe;
 pub use error::{BuildError, SpawnError};
 pub use runtime::{spawn, try_spawn, Handle, Runtime};
 pub use task::{JoinError, JoinHandle};

@@ -15,6 +15,9 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use summary_tree::{SlotId, SummaryTree};
 
+/// Consecutive remote spawns aimed at one worker's partition before moving to the next.
+const REMOTE_RUN: usize = 64;
+
 /// Slot value of a task that never got a slot (spawned after shutdown).
 pub(crate) const NO_SLOT: usize = usize::MAX;
 
@@ -28,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) yield_stealers: Box<[Stealer<Notified>]>,
     pub(crate) idle: Idle,
     pub(crate) workers: usize,
+    /// First leaf of each worker's partition: where its spawns look for a free slot first.
+    spawn_hint: Box<[usize]>,
     pub(crate) max_tasks: usize,
     shutdown: AtomicBool,
     /// Non-worker threads inside `spawn` (shutdown waits for them to leave).
@@ -43,7 +48,11 @@ impl Shared {
         max_tasks: usize,
     ) -> Self {
         let workers = yield_stealers.len();
+        let spawn_hint = (0..workers)
+            .map(|w| tree.partition_range(w).start)
+            .collect();
         Shared {
+            spawn_hint,
             tree,
             table,
             lifo: (0..workers)
@@ -102,10 +111,14 @@ impl Shared {
         }
         let w = match worker {
             Some(w) => w,
-            // Relaxed: a round-robin hint, no data depends on it.
-            None => self.remote_cursor.fetch_add(1, Ordering::Relaxed) % self.workers,
+            // Relaxed: a round-robin hint, no data depends on it. Runs of REMOTE_RUN spawns go to
+            // one partition, so a burst fills signal words one at a time (their leaf and summary
+            // bits are then already set: the notification is a load) instead of alternating.
+            None => {
+                (self.remote_cursor.fetch_add(1, Ordering::Relaxed) / REMOTE_RUN) % self.workers
+            }
         };
-        let hint = self.tree.partition_range(w).start;
+        let hint = self.spawn_hint[w];
         let slot = match self.tree.reserve_task(hint) {
             Ok(slot) => slot,
             Err(_) => {
@@ -139,6 +152,10 @@ impl Shared {
 
     /// Makes `task` runnable from worker `w`'s own thread: into `w`'s LIFO slot; the previous
     /// occupant moves to the back of `w`'s FIFO local queue (stealable in batches).
+    ///
+    /// Only a displaced task wakes an idle worker: a task alone in the LIFO slot runs next on
+    /// this worker (message passing stays on one core, as in tokio), and a searching worker may
+    /// still steal it.
     #[inline]
     pub(crate) fn push_local(&self, w: usize, task: Notified) {
         // AcqRel: Release publishes the task to a stealer's swap; Acquire takes over the previous
@@ -153,8 +170,8 @@ impl Shared {
                 }
                 Err(prev) => self.push_tree(prev),
             }
+            self.notify_idle();
         }
-        self.notify_idle();
     }
 
     /// Makes `task` runnable from a thread that is not one of our workers.
@@ -177,9 +194,7 @@ impl Shared {
     /// Wakes one parked worker if nobody is searching (see `idle.rs`).
     #[inline]
     pub(crate) fn notify_idle(&self) {
-        if let Some(w) = self.idle.worker_to_notify() {
-            self.tree.waker(w).release_permit();
-        }
+        crate::idle::notify_one(&self.idle, |w| self.tree.waker(w));
     }
 
     /// Whether any leaf of worker `w`'s partition has a scheduled task (a scan of its leaf words).

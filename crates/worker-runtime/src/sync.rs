@@ -10,10 +10,32 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize
 
 pub(crate) use std::sync::atomic::Ordering;
 
-#[cfg(loom)]
-pub(crate) use loom::cell::UnsafeCell;
+/// `AtomicU64::new(value)`; under loom also a `SeqCst` store of `value`. Loom 0.7 records an
+/// atomic's initial value as a non-`SeqCst` store and lets a `SeqCst` load return it even after
+/// another thread's `SeqCst` RMW (tokio-rs/loom#180), a store-buffer outcome C++ forbids; the idle
+/// protocol's models would then report lost wakeups no real execution has. Same fix as the
+/// `sync` modules of `signal-waker` and `summary-tree`.
+#[inline]
+pub(crate) fn new_atomic_u64(value: u64) -> AtomicU64 {
+    let atomic = AtomicU64::new(value);
+    #[cfg(loom)]
+    atomic.store(value, Ordering::SeqCst);
+    atomic
+}
+
+/// `AtomicUsize::new(value)`; under loom also a `SeqCst` store of `value` (see [`new_atomic_u64`]).
+#[inline]
+pub(crate) fn new_atomic_usize(value: usize) -> AtomicUsize {
+    let atomic = AtomicUsize::new(value);
+    #[cfg(loom)]
+    atomic.store(value, Ordering::SeqCst);
+    atomic
+}
+
 #[cfg(not(loom))]
 pub(crate) use self::std_cell::UnsafeCell;
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
 
 #[cfg(not(loom))]
 mod std_cell {
@@ -24,11 +46,6 @@ mod std_cell {
     impl<T> UnsafeCell<T> {
         pub(crate) const fn new(value: T) -> Self {
             UnsafeCell(std::cell::UnsafeCell::new(value))
-        }
-
-        #[inline]
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
         }
 
         #[inline]

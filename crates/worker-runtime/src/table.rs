@@ -42,12 +42,8 @@ impl SlotTable {
                 .collect();
             let fresh = Box::into_raw(fresh).cast::<AtomicPtr<Header>>();
             // AcqRel: Release publishes the initialised segment; Acquire reads a competitor's.
-            match dir.compare_exchange(
-                ptr::null_mut(),
-                fresh,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match dir.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => seg = fresh,
                 Err(existing) => {
                     // SAFETY: `fresh` came from the Box above and was never shared.

@@ -11,6 +11,7 @@
 //!    its partition summary and checking every source once more.
 
 use crate::context;
+use crate::idle;
 use crate::shared::Shared;
 use crate::task::Notified;
 use crossbeam_deque::{Steal, Worker as YieldQueue};
@@ -114,16 +115,18 @@ impl Worker {
         }
         st.lifo_streak = 0;
         let found = if st.tick & 1 == 0 {
-            self.from_partition().or_else(|| self.from_yield_queue())
+            self.take_from_partition()
+                .or_else(|| self.take_from_yield_queue())
         } else {
-            self.from_yield_queue().or_else(|| self.from_partition())
+            self.take_from_yield_queue()
+                .or_else(|| self.take_from_partition())
         };
         found
             .or_else(|| self.shared.take_lifo(self.index))
             .or_else(|| self.steal())
     }
 
-    fn from_partition(&self) -> Option<Notified> {
+    fn take_from_partition(&self) -> Option<Notified> {
         // Guided by the summary only: an empty summary means nothing was announced here since the
         // last sync. (The scan of unmarked leaves happens once, in the re-sync before parking.)
         if self.shared.tree.waker(self.index).partition_summary() == 0 {
@@ -133,7 +136,7 @@ impl Worker {
         Some(self.shared.task_for_slot(slot))
     }
 
-    fn from_yield_queue(&self) -> Option<Notified> {
+    fn take_from_yield_queue(&self) -> Option<Notified> {
         match self.yields.pop() {
             Some(t) => Some(t),
             None => {
@@ -156,7 +159,8 @@ impl Worker {
         }
         // The tree is searched where the owners' summaries point; a full scan of leaf words
         // happens only in the final check before parking.
-        let announced = (0..n).any(|w| w != self.index && self.shared.tree.waker(w).partition_summary() != 0);
+        let announced =
+            (0..n).any(|w| w != self.index && self.shared.tree.waker(w).partition_summary() != 0);
         if announced {
             if let Some(slot) = self.shared.tree.steal(self.index, (self.index + 1) % n) {
                 return Some(self.shared.task_for_slot(slot));
@@ -193,19 +197,15 @@ impl Worker {
     }
 
     fn park(&self, st: &mut SearchState) {
-        let shared = Arc::clone(&self.shared);
-        if st.searching {
-            st.searching = false;
-            shared.idle.end_search();
-        }
-        let waker = shared.tree.waker(self.index);
-        shared.idle.announce_parked(self.index);
-        // Permits left over from busy times would only make the park return at once; everything
-        // published before this point is caught by the check below.
-        waker.drain_permits();
-        if !self.work_visible() {
-            waker.acquire();
-        }
-        st.searching = shared.idle.unpark(self.index);
+        let shared = &self.shared;
+        let was_searching = std::mem::take(&mut st.searching);
+        // Stop searching, drop stale permits, announce, final check, sleep, unpark: `idle.rs`.
+        st.searching = idle::park_protocol(
+            &shared.idle,
+            shared.tree.waker(self.index),
+            self.index,
+            was_searching,
+            || self.work_visible(),
+        );
     }
 }

@@ -44,9 +44,13 @@ fn remote_spawn_and_await_from_plain_thread() {
 fn nested_spawn_from_task_spawned_by_block_on() {
     let rt = rt(2);
     let v = rt.block_on(async {
-        spawn(async { spawn(async { spawn(async { 7 }).await.unwrap() }).await.unwrap() })
-            .await
-            .unwrap()
+        spawn(async {
+            spawn(async { spawn(async { 7 }).await.unwrap() })
+                .await
+                .unwrap()
+        })
+        .await
+        .unwrap()
     });
     assert_eq!(v, 7);
 }
@@ -75,9 +79,7 @@ fn yields_complete() {
 #[test]
 fn panic_is_delivered_to_the_handle_and_the_worker_survives() {
     let rt = rt(1);
-    let err = rt
-        .block_on(rt.spawn(async { panic!("boom") }))
-        .unwrap_err();
+    let err = rt.block_on(rt.spawn(async { panic!("boom") })).unwrap_err();
     assert!(err.is_panic());
     assert_eq!(*err.into_panic().downcast::<&str>().unwrap(), "boom");
     // The single worker still runs tasks.
@@ -143,7 +145,9 @@ fn spawn_after_shutdown_is_an_error_not_a_hang() {
     );
     let h = handle.spawn(async { 1 });
     assert!(h.is_finished());
-    assert!(futures_lite::future::block_on(h).unwrap_err().is_cancelled());
+    assert!(futures_lite::future::block_on(h)
+        .unwrap_err()
+        .is_cancelled());
 }
 
 #[test]
@@ -154,7 +158,9 @@ fn shutdown_cancels_pending_tasks() {
         .collect();
     rt.shutdown_timeout(Duration::from_secs(10));
     for h in hs {
-        assert!(futures_lite::future::block_on(h).unwrap_err().is_cancelled());
+        assert!(futures_lite::future::block_on(h)
+            .unwrap_err()
+            .is_cancelled());
     }
 }
 
@@ -167,7 +173,7 @@ fn try_spawn_outside_a_runtime_is_no_runtime() {
 #[test]
 #[should_panic(expected = "outside a runtime")]
 fn spawn_outside_a_runtime_panics_with_a_message() {
-    let _ = spawn(async {});
+    drop(spawn(async {}));
 }
 
 #[test]
@@ -189,7 +195,9 @@ fn at_capacity_is_an_error() {
         h.abort();
     }
     for h in hs {
-        assert!(futures_lite::future::block_on(h).unwrap_err().is_cancelled());
+        assert!(futures_lite::future::block_on(h)
+            .unwrap_err()
+            .is_cancelled());
     }
     // Capacity is back.
     let h = handle.try_spawn(async { 3 }).unwrap();
@@ -199,9 +207,18 @@ fn at_capacity_is_an_error() {
 #[test]
 fn bad_config_names_the_field() {
     for (b, field) in [
-        (Runtime::builder().worker_threads(0).build(), "worker_threads"),
-        (Runtime::builder().worker_threads(65).build(), "worker_threads"),
-        (Runtime::builder().thread_stack_size(100).build(), "thread_stack_size"),
+        (
+            Runtime::builder().worker_threads(0).build(),
+            "worker_threads",
+        ),
+        (
+            Runtime::builder().worker_threads(65).build(),
+            "worker_threads",
+        ),
+        (
+            Runtime::builder().thread_stack_size(100).build(),
+            "thread_stack_size",
+        ),
         (Runtime::builder().max_tasks(0).build(), "max_tasks"),
     ] {
         let e = b.unwrap_err();

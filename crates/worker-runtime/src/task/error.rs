@@ -5,7 +5,27 @@ use std::fmt;
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    Panic(Payload),
+}
+
+/// A panic payload. `Box<dyn Any + Send>` is not `Sync`, but tokio's `JoinError` is `Sync` and a
+/// port must keep compiling (`?` into `Box<dyn Error + Send + Sync>`). The payload is therefore
+/// reachable only by value ([`JoinError::into_panic`]) and, through `&`, only as `&str` or
+/// `&String` (both `Sync`) for `Display`/`Debug`.
+struct Payload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: no `&Payload` method hands out a reference to the inner value except `message`, which
+// only returns `&str` views of `&'static str` / `String` payloads — types that are `Sync`. Every
+// other access takes the payload by value.
+unsafe impl Sync for Payload {}
+
+impl Payload {
+    fn message(&self) -> Option<&str> {
+        let any: &(dyn Any + Send) = self.0.as_ref();
+        any.downcast_ref::<&'static str>()
+            .copied()
+            .or_else(|| any.downcast_ref::<String>().map(String::as_str))
+    }
 }
 
 /// The task did not produce its output: it was cancelled (aborted, or the runtime shut down), or
@@ -23,7 +43,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
         JoinError {
-            repr: Repr::Panic(payload),
+            repr: Repr::Panic(Payload(payload)),
         }
     }
 
@@ -51,24 +71,17 @@ impl JoinError {
     /// The panic payload, or the error itself if it is not a panic.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(p) => Ok(p),
+            Repr::Panic(p) => Ok(p.0),
             _ => Err(self),
         }
     }
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("task was cancelled"),
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match p.message() {
                 Some(msg) => write!(f, "task panicked with message {msg:?}"),
                 None => f.write_str("task panicked"),
             },
@@ -80,7 +93,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic(p) => match panic_message(p.as_ref()) {
+            Repr::Panic(p) => match p.message() {
                 Some(msg) => write!(f, "JoinError::Panic({msg:?})"),
                 None => f.write_str("JoinError::Panic(..)"),
             },

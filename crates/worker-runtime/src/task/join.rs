@@ -93,7 +93,9 @@ impl<T> JoinHandle<T> {
         let mut out: Option<Result<T, JoinError>> = None;
         // SAFETY: COMPLETE is set and this handle is the only reader of the output; `out` has the
         // type the vtable writes.
-        unsafe { (self.header().vtable.read_output)(self.raw, (&mut out as *mut Option<_>).cast()) };
+        unsafe {
+            (self.header().vtable.read_output)(self.raw, (&mut out as *mut Option<_>).cast())
+        };
         out.expect("task output missing")
     }
 

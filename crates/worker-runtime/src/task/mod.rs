@@ -86,7 +86,9 @@ impl Drop for Notified {
         // SAFETY: we hold a reference.
         let header = unsafe { self.raw.as_ref() };
         // Release: the CLOSED mark comes with everything before it; `run` acquires the state.
-        header.state.fetch_or(CLOSED, crate::sync::Ordering::Release);
+        header
+            .state
+            .fetch_or(CLOSED, crate::sync::Ordering::Release);
         // SAFETY: we hold the run permission; `run` consumes it (CLOSED makes it drop the future
         // and finish), and `self` is not used again.
         let _ = unsafe { (header.vtable.run)(self.raw) };

@@ -2,7 +2,9 @@
 //! the scheduler handle and the future-or-output stage, plus a vtable that erases the future type.
 
 use super::error::JoinError;
-use super::state::{refs, AWAITER, CLOSED, COMPLETE, HANDLE, MAX_REFS, REF_ONE, RUNNING, SCHEDULED};
+use super::state::{
+    refs, AWAITER, CLOSED, COMPLETE, HANDLE, MAX_REFS, REF_ONE, RUNNING, SCHEDULED,
+};
 use super::{Notified, Schedule};
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use std::future::Future;
@@ -124,10 +126,14 @@ where
         let mut cx = Context::from_waker(&waker);
         let polled = catch_unwind(AssertUnwindSafe(|| {
             cell.stage.with_mut(|stage| {
-                // SAFETY: RUNNING is ours, so nobody else touches the stage; the future is pinned
-                // in the heap allocation and never moved until it is dropped in place.
+                // SAFETY: RUNNING is ours, so nobody else touches the stage.
                 match unsafe { &mut *stage } {
-                    Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
+                    Stage::Running(fut) => {
+                        // SAFETY: the future lives in the heap allocation and is never moved
+                        // until it is dropped in place, so it is pinned.
+                        let fut = unsafe { Pin::new_unchecked(fut) };
+                        fut.poll(&mut cx)
+                    }
                     _ => unreachable!("a task was polled after its future was dropped"),
                 }
             })
@@ -193,7 +199,8 @@ where
         // Drop the future in place first: the slot may be reused only after that.
         let dropped = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING is ours, so the stage is ours.
-            cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed })
+            cell.stage
+                .with_mut(|stage| unsafe { *stage = Stage::Consumed })
         }));
         let result = match (result, dropped) {
             (Err(e), Err(payload)) if e.is_cancelled() => Err(JoinError::panic(payload)),
@@ -216,7 +223,8 @@ where
             // Nobody will read the output: drop it now, here.
             let _ = catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: no handle exists and COMPLETE is set, so nobody else touches the stage.
-                cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed })
+                cell.stage
+                    .with_mut(|stage| unsafe { *stage = Stage::Consumed })
             }));
         }
         if prev & AWAITER != 0 {
@@ -251,7 +259,8 @@ where
         let cell = unsafe { Self::cell(ptr) };
         let _ = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: as above.
-            cell.stage.with_mut(|stage| unsafe { *stage = Stage::Consumed })
+            cell.stage
+                .with_mut(|stage| unsafe { *stage = Stage::Consumed })
         }));
     }
 
@@ -271,7 +280,7 @@ where
 {
     let cell = Box::new(Cell {
         header: Header {
-            state: AtomicUsize::new(SCHEDULED | HANDLE | 3 * REF_ONE),
+            state: AtomicUsize::new(SCHEDULED | HANDLE | (3 * REF_ONE)),
             vtable: &Ops::<F, S>::VTABLE,
             slot,
             awaiter: UnsafeCell::new(None),

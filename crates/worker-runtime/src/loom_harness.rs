@@ -1,0 +1,291 @@
+//! The loom façade: just enough of the crate-private machinery for the integration-test models in
+//! `tests/loom_*.rs`. Compiled only under `--cfg loom`, hidden from the docs, no stability promise.
+//!
+//! * [`TestScheduler`]: the real task state machine (`task/`) on a minimal [`Schedule`]: a queue
+//!   of run permissions and a slot table, both behind loom mutexes. Anything that leaks a task
+//!   leaks the scheduler's loom `Arc` with it, which loom reports at the end of the model.
+//! * [`ParkModel`]: the real parking protocol ([`idle::park_protocol`](crate::idle) and
+//!   `notify_one`) on a loom-built [`SummaryTree`], for remote-spawn-versus-park models.
+//!
+//! Everything here must be created inside `loom::model` (it holds loom atomics and mutexes).
+
+use crate::idle::{self, Idle};
+use crate::task::{self, Header, JoinHandle, Notified, RunOutcome, Schedule};
+use loom::sync::atomic::AtomicUsize;
+use loom::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use summary_tree::SummaryTree;
+
+/// Runs `f` under loom with the bounds from the environment (`LOOM_MAX_PREEMPTIONS`,
+/// `LOOM_MAX_BRANCHES`, ...), or, where the environment sets none, at most 2 preemptions and
+/// 10,000 branches (the xtask's defaults), and never fewer than `min_preemptions` preemptions: a
+/// model whose losing interleaving needs more than the default bound says so here.
+pub fn model<F>(min_preemptions: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    let bound = builder.preemption_bound.unwrap_or(2);
+    builder.preemption_bound = Some(bound.max(min_preemptions));
+    if std::env::var_os("LOOM_MAX_BRANCHES").is_none() {
+        builder.max_branches = 10_000;
+    }
+    builder.check(f);
+}
+
+/// A task pointer held by the harness's slot table (with the table's reference).
+struct TableRef(NonNull<Header>);
+
+// SAFETY: the pointer stands for one reference to a task, and tasks are `Send`; the table only
+// hands it to the thread that takes it out under the mutex.
+unsafe impl Send for TableRef {}
+
+/// The state the tasks point back to (their `S`).
+struct Inner {
+    queue: Mutex<VecDeque<Notified>>,
+    /// Slot → task, like the runtime's `SlotTable`: holds one reference per live task, handed
+    /// back by `release` (so `finish` drops it, as in the runtime).
+    table: Mutex<Vec<Option<TableRef>>>,
+    released: AtomicUsize,
+}
+
+impl Schedule for Arc<Inner> {
+    fn schedule(&self, task: Notified) {
+        self.queue.lock().unwrap().push_back(task);
+    }
+
+    fn release(&self, task: &Header) -> bool {
+        self.released.fetch_add(1, Ordering::SeqCst);
+        let taken = self.table.lock().unwrap()[task.slot].take();
+        assert!(taken.is_some(), "task in slot {} released twice", task.slot);
+        true
+    }
+}
+
+/// A scheduler for loom models of the task state machine: [`spawn`](Self::spawn) puts the run
+/// permission in a FIFO queue, [`run_one`](Self::run_one) runs the oldest queued task on the
+/// calling thread (any model thread may call it), and every task gets its own slot in a table
+/// whose reference `release` hands back, as the runtime's slot table does.
+///
+/// Dropping the scheduler cancels what is left the way runtime shutdown does (queued permissions
+/// are dropped, idle tasks go through `shutdown_cancel`), so a model that ends with a pending task
+/// still frees it; join every model thread before dropping it.
+pub struct TestScheduler {
+    inner: Arc<Inner>,
+}
+
+impl TestScheduler {
+    /// An empty scheduler.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        TestScheduler {
+            inner: Arc::new(Inner {
+                queue: Mutex::new(VecDeque::new()),
+                table: Mutex::new(Vec::new()),
+                released: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Spawns `future`: allocates the task in a fresh slot, stores the table's reference and queues
+    /// the run permission.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let mut table = self.inner.table.lock().unwrap();
+        let slot = table.len();
+        let (notified, handle, raw) = task::new_task(future, Arc::clone(&self.inner), slot);
+        table.push(Some(TableRef(raw)));
+        drop(table);
+        self.inner.schedule(notified);
+        handle
+    }
+
+    /// Runs the oldest queued task once on this thread (re-queuing it if it was woken during its
+    /// poll). Returns `false` if the queue was empty.
+    pub fn run_one(&self) -> bool {
+        // The guard is dropped before the poll: the task may wake itself (and lock the queue).
+        let task = self.inner.queue.lock().unwrap().pop_front();
+        let Some(task) = task else {
+            return false;
+        };
+        let (outcome, again) = task.run();
+        debug_assert_eq!(outcome == RunOutcome::Rescheduled, again.is_some());
+        if let Some(task) = again {
+            self.inner.schedule(task);
+        }
+        true
+    }
+
+    /// Runs queued tasks until the queue is empty; returns how many runs that took.
+    pub fn run_until_idle(&self) -> usize {
+        let mut runs = 0;
+        while self.run_one() {
+            runs += 1;
+        }
+        runs
+    }
+
+    /// How many times `release` was called (once per finished task).
+    pub fn released(&self) -> usize {
+        self.inner.released.load(Ordering::SeqCst)
+    }
+
+    /// Run permissions waiting in the queue.
+    pub fn queued(&self) -> usize {
+        self.inner.queue.lock().unwrap().len()
+    }
+
+    /// Tasks whose slot is still in use (not yet released).
+    pub fn live_tasks(&self) -> usize {
+        let table = self.inner.table.lock().unwrap();
+        table.iter().filter(|t| t.is_some()).count()
+    }
+}
+
+impl Drop for TestScheduler {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The model already failed; sweeping now could only panic again (and abort).
+            return;
+        }
+        loop {
+            // Queued permissions first: dropping one cancels its task (drops the future here).
+            while let Some(task) = {
+                let next = self.inner.queue.lock().unwrap().pop_front();
+                next
+            } {
+                task.cancel();
+            }
+            let live: Vec<NonNull<Header>> = {
+                let table = self.inner.table.lock().unwrap();
+                table.iter().flatten().map(|t| t.0).collect()
+            };
+            if live.is_empty() {
+                break;
+            }
+            for raw in live {
+                // SAFETY: the table still holds a reference to every task collected above (only
+                // `release`, i.e. the task's own `finish`, removes it, and this loop is the only
+                // thread left running tasks), so each is alive when we get to it.
+                unsafe { task::shutdown_cancel(raw) };
+            }
+        }
+    }
+}
+
+impl fmt::Debug for TestScheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestScheduler")
+            .field("queued", &self.queued())
+            .field("released", &self.released())
+            .finish()
+    }
+}
+
+/// The parking protocol of the workers on a real (loom-built) [`SummaryTree`]: the tree's wakers
+/// are the workers' `SignalWaker`s, and [`park`](Self::park) / [`notify`](Self::notify) are the
+/// runtime's own `idle::park_protocol` / `idle::notify_one`.
+///
+/// A model worker's final check is its own partition (`sync_partition_summary`, as
+/// `Worker::work_visible` does) and the leaf words of every other partition (as
+/// `Shared::partition_has_work` does); LIFO slots and yield queues are not modelled.
+pub struct ParkModel {
+    /// Not dropped while a model panics: loom unwinds the model threads after reporting a
+    /// deadlock, and the tree's `Drop` touches loom atomics, which would panic again outside the
+    /// execution and abort the test binary instead of failing the test.
+    tree: ManuallyDrop<SummaryTree>,
+    idle: Idle,
+}
+
+impl ParkModel {
+    /// Wraps `tree` with an empty parked set and nobody searching.
+    pub fn new(tree: SummaryTree) -> Self {
+        ParkModel {
+            tree: ManuallyDrop::new(tree),
+            idle: Idle::new(),
+        }
+    }
+
+    /// The tree: reserve, schedule and claim tasks on it directly.
+    pub fn tree(&self) -> &SummaryTree {
+        &self.tree
+    }
+
+    /// Worker `w` found nothing: runs the runtime's park protocol (stop searching if `searching`,
+    /// drop stale permits, announce, final check, sleep until a permit, unpark). Returns whether
+    /// worker `w` now counts as searching (a notifier picked it).
+    pub fn park(&self, w: usize, searching: bool) -> bool {
+        let tree = &self.tree;
+        idle::park_protocol(&self.idle, tree.waker(w), w, searching, || {
+            let n = tree.assignment().workers();
+            tree.sync_partition_summary(w)
+                || (0..n).filter(|&v| v != w).any(|v| {
+                    tree.partition_range(v)
+                        .any(|leaf| tree.leaf_word(leaf) != 0)
+                })
+        })
+    }
+
+    /// A producer has published work: wake one parked worker unless somebody is searching.
+    pub fn notify(&self) {
+        idle::notify_one(&self.idle, |w| self.tree.waker(w));
+    }
+
+    /// A searching worker found work: stop searching. Returns `true` if it was the last searcher
+    /// (the runtime then notifies another worker).
+    pub fn end_search(&self) -> bool {
+        self.idle.end_search()
+    }
+
+    /// Makes worker `w` a searcher the way the runtime does: it announces itself parked, a
+    /// producer's notify picks it, and it unparks as the searcher. Call it before the model's
+    /// threads start. Panics if the notify picked nobody.
+    pub fn make_searcher(&self, w: usize) {
+        self.idle.announce_parked(w);
+        self.notify();
+        assert!(
+            self.idle.unpark(w),
+            "worker {w} was not picked by the notify"
+        );
+        assert!(
+            self.tree.waker(w).try_acquire(),
+            "the notify released no permit"
+        );
+    }
+
+    /// Bitmask of parked workers.
+    pub fn parked_mask(&self) -> u64 {
+        self.idle.parked_mask()
+    }
+
+    /// Workers counted as searching.
+    pub fn searching(&self) -> usize {
+        self.idle.searching()
+    }
+}
+
+impl Drop for ParkModel {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // SAFETY: `tree` is dropped only here, once, and not used afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.tree) };
+        }
+    }
+}
+
+impl fmt::Debug for ParkModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParkModel")
+            .field("parked_mask", &self.parked_mask())
+            .field("searching", &self.searching())
+            .finish_non_exhaustive()
+    }
+}
