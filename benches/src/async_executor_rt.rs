@@ -1,0 +1,114 @@
+//! async-executor as a [`BenchRuntime`]: smol's recipe, `n` threads each
+//! running `async_io::block_on(ex.run(stop.recv()))`.
+//!
+//! The pinned peer setup uses a `static Executor`; here every instance gets
+//! a fresh `Arc<Executor<'static>>` (a fresh runtime per cell, no leak). So
+//! that a task can spawn without a handle, each runner thread keeps a clone
+//! of its executor in a thread-local, which [`BenchRuntime::spawn_local`]
+//! reads (one thread-local access per spawn; tokio pays the same).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use async_executor::{Executor, Task};
+
+use crate::runtime::BenchRuntime;
+
+thread_local! {
+    /// The executor whose runner this thread is, if any.
+    static CURRENT: RefCell<Option<Arc<Executor<'static>>>> = const { RefCell::new(None) };
+}
+
+/// Spawns `f` on the executor this runner thread belongs to.
+fn spawn_on_current<F>(f: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .expect("async-executor: spawn_local called outside a runner thread")
+            .spawn(f)
+    })
+}
+
+/// An `async_executor::Executor` driven by `n` runner threads; dropping it
+/// stops and joins them.
+#[derive(Debug)]
+pub struct AsyncExecutorRt {
+    executor: Arc<Executor<'static>>,
+    stop: async_channel::Sender<()>,
+    runners: Vec<JoinHandle<()>>,
+}
+
+impl BenchRuntime for AsyncExecutorRt {
+    const NAME: &'static str = "async-executor";
+
+    type JoinHandle<T: Send + 'static> = Task<T>;
+
+    fn with_workers(workers: usize) -> Self {
+        let executor = Arc::new(Executor::new());
+        let (stop, stop_rx) = async_channel::bounded::<()>(1);
+        let runners = (0..workers)
+            .map(|i| {
+                let executor = Arc::clone(&executor);
+                let stop_rx = stop_rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("async-executor-{i}"))
+                    .spawn(move || {
+                        CURRENT.with(|c| *c.borrow_mut() = Some(Arc::clone(&executor)));
+                        // `recv` fails once the sender is closed: that ends `run`.
+                        let _ = async_io::block_on(executor.run(stop_rx.recv()));
+                        CURRENT.with(|c| c.borrow_mut().take());
+                    })
+                    .expect("async-executor: spawning a runner thread failed")
+            })
+            .collect();
+        AsyncExecutorRt {
+            executor,
+            stop,
+            runners,
+        }
+    }
+
+    fn spawn<F>(&self, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.executor.spawn(f)
+    }
+
+    fn spawn_local<F>(f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on_current(f)
+    }
+
+    fn spawn_detached<F>(f: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        spawn_on_current(f).detach();
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+}
+
+impl Drop for AsyncExecutorRt {
+    fn drop(&mut self) {
+        self.stop.close();
+        for runner in self.runners.drain(..) {
+            // A runner only panics if a workload panicked; that was reported.
+            let _ = runner.join();
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The race table: ns per unit per runtime, and our ratio to the best peer.
+
+use std::fmt::Write as _;
+
+use crate::stats::Summary;
+use crate::workloads::Workload;
+
+/// The goal: our median at most this fraction of the better peer's median.
+pub const TARGET_RATIO: f64 = 0.60;
+
+/// One runtime's result for one workload.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// The runtime's name.
+    pub runtime: &'static str,
+    /// Whether this is our runtime (the ratio's numerator).
+    pub is_ours: bool,
+    /// The timed runs' summary.
+    pub summary: Summary,
+}
+
+/// All runtimes' results for one workload, in contender order.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The workload measured.
+    pub workload: Workload,
+    /// One cell per runtime.
+    pub cells: Vec<Cell>,
+}
+
+/// Our ratio to the best peer for one row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Verdict {
+    /// `ours / min(peers)` and the name of that best peer.
+    Ratio {
+        /// Our median divided by the best peer's median.
+        ratio: f64,
+        /// The peer with the lowest median.
+        best_peer: &'static str,
+    },
+    /// Our runtime is not in the race yet.
+    OursNotWired,
+    /// No peer in the race (nothing to compare with).
+    NoPeer,
+}
+
+impl Verdict {
+    /// Whether the ratio meets [`TARGET_RATIO`]; `None` if there is no ratio.
+    pub fn passes(&self) -> Option<bool> {
+        match *self {
+            Verdict::Ratio { ratio, .. } => Some(ratio <= TARGET_RATIO),
+            _ => None,
+        }
+    }
+}
+
+impl Row {
+    /// Our median over the best peer's median.
+    pub fn verdict(&self) -> Verdict {
+        let units = self.workload.units();
+        let best = self
+            .cells
+            .iter()
+            .filter(|c| !c.is_ours)
+            .map(|c| (c.summary.median_ns_per_unit(units), c.runtime))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        let ours = self.cells.iter().find(|c| c.is_ours);
+        match (ours, best) {
+            (None, _) => Verdict::OursNotWired,
+            (Some(_), None) => Verdict::NoPeer,
+            (Some(ours), Some((best_ns, best_peer))) => Verdict::Ratio {
+                ratio: ours.summary.median_ns_per_unit(units) / best_ns,
+                best_peer,
+            },
+        }
+    }
+}
+
+/// Formats ns per unit with three significant digits or so.
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 100.0 {
+        format!("{ns:.0}")
+    } else {
+        format!("{ns:.1}")
+    }
+}
+
+/// Renders the rows as one Markdown table (aligned, so it also reads as
+/// plain text). Runtime columns follow the first row's contender order.
+pub fn render(rows: &[Row]) -> String {
+    let runtimes: Vec<&'static str> = rows
+        .first()
+        .map(|r| r.cells.iter().map(|c| c.runtime).collect())
+        .unwrap_or_default();
+    let mut header = vec!["workload".to_string(), "unit".to_string()];
+    header.extend(runtimes.iter().map(|r| format!("{r} ns")));
+    header.extend(["ours / best peer".into(), "target".into(), "mark".into()]);
+
+    let mut table = vec![header];
+    for row in rows {
+        let units = row.workload.units();
+        let mut line = vec![
+            row.workload.name().to_string(),
+            row.workload.unit().to_string(),
+        ];
+        for name in &runtimes {
+            let cell = row.cells.iter().find(|c| c.runtime == *name);
+            line.push(cell.map_or("-".into(), |c| fmt_ns(c.summary.median_ns_per_unit(units))));
+        }
+        let verdict = row.verdict();
+        line.push(match verdict {
+            Verdict::Ratio { ratio, best_peer } => format!("{ratio:.2} (vs {best_peer})"),
+            Verdict::OursNotWired => "ours: not wired yet".into(),
+            Verdict::NoPeer => "no peer".into(),
+        });
+        line.push(format!("<= {TARGET_RATIO:.2}"));
+        line.push(
+            match verdict.passes() {
+                Some(true) => "pass",
+                Some(false) => "MISS",
+                None => "-",
+            }
+            .into(),
+        );
+        table.push(line);
+    }
+
+    let columns = table[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| table.iter().map(|l| l[i].len()).max().unwrap_or(0))
+        .collect();
+    // Text columns (workload, unit, ratio, target, mark) left, numbers right.
+    let numeric = |i: usize| i >= 2 && i < 2 + runtimes.len();
+    let mut out = String::new();
+    for (n, line) in table.iter().enumerate() {
+        out.push('|');
+        for (i, field) in line.iter().enumerate() {
+            let w = widths[i];
+            if numeric(i) {
+                let _ = write!(out, " {field:>w$} |");
+            } else {
+                let _ = write!(out, " {field:<w$} |");
+            }
+        }
+        out.push('\n');
+        if n == 0 {
+            out.push('|');
+            for (i, w) in widths.iter().enumerate() {
+                let dashes = "-".repeat(*w);
+                if numeric(i) {
+                    let _ = write!(out, " {}: |", &dashes[1..]);
+                } else {
+                    let _ = write!(out, " {dashes} |");
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn cell(runtime: &'static str, is_ours: bool, median_us: u64) -> Cell {
+        let d = Duration::from_micros(median_us);
+        Cell {
+            runtime,
+            is_ours,
+            summary: Summary {
+                runs: 1,
+                min: d,
+                median: d,
+                max: d,
+            },
+        }
+    }
+
+    #[test]
+    fn ratio_is_against_the_better_peer() {
+        let row = Row {
+            workload: Workload::ChainedSpawn,
+            cells: vec![
+                cell("ours", true, 50),
+                cell("a", false, 200),
+                cell("b", false, 100),
+            ],
+        };
+        let Verdict::Ratio { ratio, best_peer } = row.verdict() else {
+            panic!("expected a ratio, got {:?}", row.verdict());
+        };
+        assert!((ratio - 0.5).abs() < 1e-9, "ratio {ratio}");
+        assert_eq!(best_peer, "b");
+        assert_eq!(row.verdict().passes(), Some(true));
+    }
+
+    #[test]
+    fn slower_than_target_misses() {
+        let row = Row {
+            workload: Workload::ChainedSpawn,
+            cells: vec![cell("ours", true, 61), cell("a", false, 100)],
+        };
+        assert_eq!(row.verdict().passes(), Some(false));
+        assert!(render(&[row]).contains("MISS"));
+    }
+
+    #[test]
+    fn without_ours_the_table_says_so() {
+        let row = Row {
+            workload: Workload::PingPongSeq,
+            cells: vec![
+                cell("tokio", false, 210),
+                cell("async-executor", false, 250),
+            ],
+        };
+        assert_eq!(row.verdict(), Verdict::OursNotWired);
+        let table = render(&[row]);
+        assert!(table.contains("ours: not wired yet"), "{table}");
+        assert!(
+            table.contains("| 210 |") || table.contains(" 210 |"),
+            "{table}"
+        );
+    }
+}

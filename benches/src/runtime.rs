@@ -1,0 +1,109 @@
+//! The small trait every benchmarked runtime implements, plus the type-erased
+//! [`Contender`] the harnesses hold in a list.
+//!
+//! Workloads in [`crate::workloads`] are written once, generically over
+//! [`BenchRuntime`], so the runtimes under test run exactly the same code.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::workloads::Workload;
+
+/// One async runtime under test, as seen by the workloads.
+///
+/// An instance owns a running multi-threaded runtime (worker threads started
+/// by [`with_workers`](Self::with_workers)); dropping it shuts the runtime
+/// down and joins its threads. The associated functions without `self`
+/// (`spawn_local`, `spawn_detached`, `yield_now`) may only be called from
+/// inside a task running on an instance of this runtime.
+pub trait BenchRuntime: Send + Sync + Sized + 'static {
+    /// Short name shown in tables and criterion ids.
+    const NAME: &'static str;
+
+    /// `true` only for the project's own runtime; the race table computes the
+    /// ratio `ours / best peer` from it.
+    const IS_OURS: bool = false;
+
+    /// Handle to a spawned task; resolves to the task's output.
+    ///
+    /// Adapters unwrap runtime-specific `Result`s here, so a panicking task
+    /// panics the awaiting task (or the plain thread).
+    type JoinHandle<T: Send + 'static>: Future<Output = T> + Send + 'static;
+
+    /// Starts a fresh runtime with `workers` worker threads.
+    fn with_workers(workers: usize) -> Self;
+
+    /// Spawns from any thread, in particular the plain (non-worker) thread:
+    /// a "remote" spawn.
+    fn spawn<F>(&self, f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns from inside a task running on this runtime: a "local" spawn.
+    fn spawn_local<F>(f: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns from inside a task running on this runtime and drops the handle
+    /// (the task keeps running).
+    fn spawn_detached<F>(f: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    /// The runtime's native cooperative yield.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+/// Adapts a join handle whose output is `Result<T, E>` (tokio-shaped) into
+/// one that yields `T`, panicking with the error if the task failed.
+#[derive(Debug)]
+pub struct UnwrapJoin<H>(pub H);
+
+impl<H, T, E> Future for UnwrapJoin<H>
+where
+    H: Future<Output = Result<T, E>> + Unpin,
+    E: Debug,
+{
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0).poll(cx).map(|res| match res {
+            Ok(value) => value,
+            Err(err) => panic!("benchmark task failed: {err:?}"),
+        })
+    }
+}
+
+/// A runtime instance behind a trait object, so a harness can keep the
+/// runtimes of one race in a `Vec` and run any [`Workload`] on each.
+pub trait Contender {
+    /// The runtime's [`BenchRuntime::NAME`].
+    fn name(&self) -> &'static str;
+
+    /// The runtime's [`BenchRuntime::IS_OURS`].
+    fn is_ours(&self) -> bool;
+
+    /// Runs `workload` once at its full size and returns the time the
+    /// workload's definition says to measure. Panics if the workload's
+    /// correctness check fails.
+    fn run(&self, workload: Workload) -> Duration;
+}
+
+impl<R: BenchRuntime> Contender for R {
+    fn name(&self) -> &'static str {
+        R::NAME
+    }
+
+    fn is_ours(&self) -> bool {
+        R::IS_OURS
+    }
+
+    fn run(&self, workload: Workload) -> Duration {
+        workload.run(self)
+    }
+}
