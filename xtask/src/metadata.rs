@@ -1,0 +1,356 @@
+//! Workspace discovery: which packages exist, which of them are product crates,
+//! their loom models and their `[package.metadata.verify]` options.
+//!
+//! Everything comes from `cargo metadata --no-deps --format-version 1`, so new
+//! crates under `crates/` are picked up without touching the xtask.
+
+use crate::json::{self, Value};
+use std::path::{Path, PathBuf};
+
+/// The workspace as seen by the verifier.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Directory holding the root `Cargo.toml`.
+    pub root: PathBuf,
+    /// Cargo's target directory (`target/` unless overridden).
+    pub target_dir: PathBuf,
+    /// Packages in verification order: product crates by name, then the rest.
+    pub packages: Vec<Package>,
+}
+
+/// Whether a package gets the full set of checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A product crate (manifest under `crates/`): every check.
+    Crate,
+    /// Tooling such as `benches` and `xtask`: fmt and clippy only.
+    Tooling,
+}
+
+/// One workspace package.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// Package name as given to `-p`.
+    pub name: String,
+    /// Full check set or fmt/clippy only.
+    pub role: Role,
+    /// Names of `loom_*` test targets (normally `tests/loom_*.rs`), sorted.
+    pub loom_targets: Vec<String>,
+    /// Options from `[package.metadata.verify]` (defaults if it is malformed).
+    pub verify: VerifyConfig,
+    /// Why `[package.metadata.verify]` could not be read; shown as a failing
+    /// `config` row while the other checks run with defaults.
+    pub config_error: Option<String>,
+}
+
+/// Options a crate sets in `[package.metadata.verify]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerifyConfig {
+    /// Reason from `loom = "none: <reason>"`: the crate has no loom models.
+    pub loom_none_reason: Option<String>,
+    /// `negative-control`: loom targets that must fail under `--cfg negative_control`.
+    pub negative_control: Vec<String>,
+    /// `miri-args`: cargo test arguments for Miri.
+    pub miri_args: Option<Vec<String>>,
+    /// `miri-seeds-filter`: test-name filters re-run with many seeds.
+    pub miri_seeds_filter: Vec<String>,
+    /// `miri-flags`: extra `MIRIFLAGS` for this crate.
+    pub miri_flags: Vec<String>,
+    /// `tsan-args`: cargo test arguments for ThreadSanitizer.
+    pub tsan_args: Option<Vec<String>>,
+}
+
+/// Default cargo test arguments for Miri and TSan.
+pub const DEFAULT_TEST_ARGS: [&str; 2] = ["--lib", "--tests"];
+
+/// The keys `[package.metadata.verify]` may hold.
+const KNOWN_KEYS: [&str; 6] = [
+    "loom",
+    "negative-control",
+    "miri-args",
+    "miri-seeds-filter",
+    "miri-flags",
+    "tsan-args",
+];
+
+impl VerifyConfig {
+    /// Cargo test arguments for Miri (the default when unset).
+    pub fn miri_args(&self) -> Vec<String> {
+        self.miri_args.clone().unwrap_or_else(default_test_args)
+    }
+
+    /// Cargo test arguments for TSan (the default when unset).
+    pub fn tsan_args(&self) -> Vec<String> {
+        self.tsan_args.clone().unwrap_or_else(default_test_args)
+    }
+}
+
+fn default_test_args() -> Vec<String> {
+    DEFAULT_TEST_ARGS.iter().map(|s| s.to_string()).collect()
+}
+
+impl Workspace {
+    /// Finds a package by name.
+    pub fn package(&self, name: &str) -> Option<&Package> {
+        self.packages.iter().find(|p| p.name == name)
+    }
+
+    /// Where per-step logs go: `<target>/verify-logs`.
+    pub fn log_dir(&self) -> PathBuf {
+        self.target_dir.join("verify-logs")
+    }
+
+    /// The separate target directory for TSan's `-Zbuild-std` builds.
+    pub fn tsan_target_dir(&self) -> PathBuf {
+        self.target_dir.join("tsan")
+    }
+}
+
+/// Parses `cargo metadata --no-deps --format-version 1` output.
+///
+/// Errors name the package, the field and what it may hold.
+pub fn parse_workspace(text: &str) -> Result<Workspace, String> {
+    let doc = json::parse(text).map_err(|e| format!("cargo metadata output: {e}"))?;
+    let root = PathBuf::from(required_str(&doc, "workspace_root")?);
+    let target_dir = PathBuf::from(required_str(&doc, "target_directory")?);
+    let crates_dir = root.join("crates");
+    let raw_packages = doc
+        .get("packages")
+        .and_then(Value::as_array)
+        .ok_or("cargo metadata output: `packages` is missing or not an array")?;
+
+    let mut packages = Vec::new();
+    for raw in raw_packages {
+        packages.push(parse_package(raw, &crates_dir)?);
+    }
+    packages.sort_by(|a, b| {
+        let rank = |p: &Package| u8::from(p.role == Role::Tooling);
+        rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(Workspace {
+        root,
+        target_dir,
+        packages,
+    })
+}
+
+fn required_str<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("cargo metadata output: `{key}` is missing or not a string"))
+}
+
+fn parse_package(raw: &Value, crates_dir: &Path) -> Result<Package, String> {
+    let name = required_str(raw, "name")?.to_string();
+    let manifest = PathBuf::from(required_str(raw, "manifest_path")?);
+    let role = if manifest.starts_with(crates_dir) {
+        Role::Crate
+    } else {
+        Role::Tooling
+    };
+    let mut loom_targets = Vec::new();
+    for target in raw.get("targets").and_then(Value::as_array).unwrap_or(&[]) {
+        let is_test = target
+            .get("kind")
+            .and_then(Value::as_array)
+            .is_some_and(|kinds| kinds.iter().any(|k| k.as_str() == Some("test")));
+        let target_name = target.get("name").and_then(Value::as_str).unwrap_or("");
+        if is_test && target_name.starts_with("loom_") {
+            loom_targets.push(target_name.to_string());
+        }
+    }
+    loom_targets.sort();
+    let (verify, config_error) = match raw.get("metadata").and_then(|m| m.get("verify")) {
+        None | Some(Value::Null) => (VerifyConfig::default(), None),
+        Some(table) => match parse_verify(&name, table) {
+            Ok(config) => (config, None),
+            Err(err) => (VerifyConfig::default(), Some(err)),
+        },
+    };
+    Ok(Package {
+        name,
+        role,
+        loom_targets,
+        verify,
+        config_error,
+    })
+}
+
+/// Parses the `[package.metadata.verify]` table of package `pkg`.
+pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
+    let where_ = format!("[package.metadata.verify] of `{pkg}`");
+    let fields = table
+        .as_object()
+        .ok_or_else(|| format!("{where_} must be a table, found {}", table.kind()))?;
+    let mut config = VerifyConfig::default();
+    for (key, value) in fields {
+        match key.as_str() {
+            "loom" => {
+                let text = value.as_str().ok_or_else(|| {
+                    format!(
+                        "{where_}: `loom` must be the string \"none: <reason>\", found {}",
+                        value.kind()
+                    )
+                })?;
+                let reason = text
+                    .strip_prefix("none:")
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .ok_or_else(|| {
+                        format!("{where_}: `loom` must read \"none: <reason>\" with a non-empty reason, found {text:?}")
+                    })?;
+                config.loom_none_reason = Some(reason.to_string());
+            }
+            "negative-control" => config.negative_control = string_list(&where_, key, value)?,
+            "miri-args" => config.miri_args = Some(string_list(&where_, key, value)?),
+            "miri-seeds-filter" => config.miri_seeds_filter = string_list(&where_, key, value)?,
+            "miri-flags" => {
+                let flags = string_list(&where_, key, value)?;
+                if let Some(bad) = flags.iter().find(|f| !f.starts_with("-Z")) {
+                    return Err(format!(
+                        "{where_}: `miri-flags` entries must be Miri flags starting with `-Z`, found {bad:?}"
+                    ));
+                }
+                if let Some(bad) = flags.iter().find(|f| f.starts_with("-Zmiri-many-seeds")) {
+                    return Err(format!(
+                        "{where_}: `miri-flags` may not set {bad:?}; use `miri-seeds-filter` (the seed range is chosen by the xtask)"
+                    ));
+                }
+                config.miri_flags = flags;
+            }
+            "tsan-args" => config.tsan_args = Some(string_list(&where_, key, value)?),
+            other => {
+                return Err(format!(
+                    "{where_}: unknown key `{other}` (allowed: {})",
+                    KNOWN_KEYS.join(", ")
+                ))
+            }
+        }
+    }
+    Ok(config)
+}
+
+fn string_list(where_: &str, key: &str, value: &Value) -> Result<Vec<String>, String> {
+    let items = value.as_array().ok_or_else(|| {
+        format!(
+            "{where_}: `{key}` must be an array of non-empty strings, found {}",
+            value.kind()
+        )
+    })?;
+    items
+        .iter()
+        .map(|item| match item.as_str() {
+            Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
+            _ => Err(format!(
+                "{where_}: `{key}` must be an array of non-empty strings, found an element that is {}",
+                if item.as_str().is_some() { "an empty string" } else { item.kind() }
+            )),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trimmed `cargo metadata` document with two crates and two tools.
+    const SAMPLE: &str = r#"{
+      "packages": [
+        {"name": "xtask", "manifest_path": "/ws/xtask/Cargo.toml", "metadata": null,
+         "targets": [{"name": "xtask", "kind": ["bin"], "src_path": "/ws/xtask/src/main.rs"}]},
+        {"name": "timer-wheel", "manifest_path": "/ws/crates/timer-wheel/Cargo.toml",
+         "metadata": {"verify": {"loom": "none: no shared state", "miri-flags": ["-Zmiri-ignore-leaks"]}},
+         "targets": [{"name": "timer_wheel", "kind": ["lib"], "src_path": "/ws/crates/timer-wheel/src/lib.rs"},
+                     {"name": "wheel", "kind": ["test"], "src_path": "/ws/crates/timer-wheel/tests/wheel.rs"}]},
+        {"name": "signal-waker", "manifest_path": "/ws/crates/signal-waker/Cargo.toml",
+         "metadata": {"verify": {"negative-control": ["loom_park"], "miri-seeds-filter": ["stress"],
+                                 "tsan-args": ["--tests"]}},
+         "targets": [{"name": "signal_waker", "kind": ["lib"], "src_path": "/ws/crates/signal-waker/src/lib.rs"},
+                     {"name": "loom_wake", "kind": ["test"], "src_path": "/ws/crates/signal-waker/tests/loom_wake.rs"},
+                     {"name": "loom_park", "kind": ["test"], "src_path": "/ws/crates/signal-waker/tests/loom_park.rs"},
+                     {"name": "loom_helper", "kind": ["example"], "src_path": "/ws/crates/signal-waker/examples/loom_helper.rs"}]},
+        {"name": "benches", "manifest_path": "/ws/benches/Cargo.toml", "targets": []}
+      ],
+      "workspace_root": "/ws",
+      "target_directory": "/ws/target"
+    }"#;
+
+    fn sample_with_verify(verify: &str) -> String {
+        format!(
+            r#"{{"packages": [{{"name": "c", "manifest_path": "/ws/crates/c/Cargo.toml",
+                "metadata": {{"verify": {verify}}},
+                "targets": [{{"name": "loom_a", "kind": ["test"]}}]}}],
+              "workspace_root": "/ws", "target_directory": "/ws/target"}}"#
+        )
+    }
+
+    #[test]
+    fn discovers_roles_order_and_loom_targets() {
+        let ws = parse_workspace(SAMPLE).unwrap();
+        let names: Vec<_> = ws.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["signal-waker", "timer-wheel", "benches", "xtask"]);
+        let sw = ws.package("signal-waker").unwrap();
+        assert_eq!(sw.role, Role::Crate);
+        assert_eq!(sw.loom_targets, ["loom_park", "loom_wake"]);
+        assert_eq!(ws.package("xtask").unwrap().role, Role::Tooling);
+        assert_eq!(ws.package("benches").unwrap().role, Role::Tooling);
+        assert_eq!(ws.tsan_target_dir(), PathBuf::from("/ws/target/tsan"));
+        assert_eq!(ws.log_dir(), PathBuf::from("/ws/target/verify-logs"));
+    }
+
+    #[test]
+    fn reads_verify_options_and_defaults() {
+        let ws = parse_workspace(SAMPLE).unwrap();
+        let tw = &ws.package("timer-wheel").unwrap().verify;
+        assert_eq!(tw.loom_none_reason.as_deref(), Some("no shared state"));
+        assert_eq!(tw.miri_flags, ["-Zmiri-ignore-leaks"]);
+        assert_eq!(tw.miri_args(), ["--lib", "--tests"]);
+        assert!(tw.miri_seeds_filter.is_empty());
+        let sw = &ws.package("signal-waker").unwrap().verify;
+        assert_eq!(sw.negative_control, ["loom_park"]);
+        assert_eq!(sw.miri_seeds_filter, ["stress"]);
+        assert_eq!(sw.tsan_args(), ["--tests"]);
+        assert_eq!(sw.loom_none_reason, None);
+    }
+
+    #[test]
+    fn reports_bad_verify_tables_per_crate() {
+        let cases = [
+            (r#"{"lom": "none: x"}"#, "unknown key `lom`"),
+            (r#"{"loom": "skip it"}"#, "none: <reason>"),
+            (r#"{"loom": "none:   "}"#, "non-empty reason"),
+            (r#"{"miri-args": "--lib"}"#, "`miri-args` must be an array"),
+            (r#"{"tsan-args": ["--lib", 3]}"#, "a number"),
+            (r#"{"miri-seeds-filter": [""]}"#, "an empty string"),
+            (r#"{"miri-flags": ["ignore-leaks"]}"#, "starting with `-Z`"),
+            (
+                r#"{"miri-flags": ["-Zmiri-many-seeds=0..9"]}"#,
+                "miri-seeds-filter",
+            ),
+            ("[1]", "must be a table"),
+        ];
+        for (verify, expected) in cases {
+            let ws = parse_workspace(&sample_with_verify(verify)).unwrap();
+            let pkg = ws.package("c").unwrap();
+            let err = pkg.config_error.as_deref().unwrap_or("");
+            assert!(err.contains(expected), "{verify}: {err:?}");
+            assert!(
+                err.contains("of `c`"),
+                "error does not name the crate: {err}"
+            );
+            assert_eq!(pkg.verify, VerifyConfig::default());
+        }
+        let ok =
+            parse_workspace(&sample_with_verify(r#"{"negative-control": ["loom_a"]}"#)).unwrap();
+        assert_eq!(ok.packages[0].config_error, None);
+        assert_eq!(ok.packages[0].verify.negative_control, ["loom_a"]);
+    }
+
+    #[test]
+    fn rejects_incomplete_metadata() {
+        assert!(parse_workspace(r#"{"packages": []}"#)
+            .unwrap_err()
+            .contains("workspace_root"));
+        assert!(parse_workspace("not json").is_err());
+    }
+}
