@@ -74,12 +74,10 @@ impl SignalWaker {
         let mut cur = self.permits.load(Ordering::SeqCst);
         while cur < MAX_PERMITS {
             let next = (cur + n).min(MAX_PERMITS);
-            match self.permits.compare_exchange_weak(
-                cur,
-                next,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
+            match self
+                .permits
+                .compare_exchange_weak(cur, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
                 Ok(_) => break,
                 Err(actual) => cur = actual,
             }
@@ -99,7 +97,9 @@ impl SignalWaker {
         loop {
             let epoch = self.epoch.load(Ordering::SeqCst);
             self.sleepers.fetch_add(1, Ordering::SeqCst);
-            if self.try_acquire() {
+            // `--cfg negative_control` (loom runs only) drops this re-check: the lost-wakeup bug
+            // that `tests/loom_negative_control.rs` must catch.
+            if !cfg!(negative_control) && self.try_acquire() {
                 self.sleepers.fetch_sub(1, Ordering::SeqCst);
                 return true;
             }

@@ -28,7 +28,10 @@ pub fn partition_group_size(len: usize) -> usize {
 /// In debug builds, if `local >= len`.
 #[inline]
 pub fn partition_summary_bit(local: usize, len: usize) -> u32 {
-    debug_assert!(local < len, "local leaf {local} outside a partition of {len}");
+    debug_assert!(
+        local < len,
+        "local leaf {local} outside a partition of {len}"
+    );
     (local / partition_group_size(len)) as u32
 }
 
@@ -166,7 +169,11 @@ impl SignalWaker {
             self.mark_tasks();
             true
         } else {
-            !self.try_unmark_tasks()
+            // `try_unmark_tasks` also returns `false` when PARTITION was already clear, which says
+            // nothing about work: decide by the summary itself, re-read after the clear-then-recheck
+            // (a leaf that raced in has set its bit again by then).
+            self.try_unmark_tasks();
+            self.partition_summary() != 0
         }
     }
 }

@@ -6,21 +6,43 @@
 //! `AtomicU32` plus a loom `Mutex` + `Condvar`, so that a lost wake shows up in a model as a deadlock
 //! ("all threads blocked") instead of passing silently.
 
-#[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64};
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64};
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64};
 
 pub(crate) use std::sync::atomic::Ordering;
 
-#[cfg(not(loom))]
-pub(crate) use crate::futex::Futex;
+/// A new `AtomicU64` holding `value`; see [`new_atomic_u32`].
+#[inline]
+pub(crate) fn new_atomic_u64(value: u64) -> AtomicU64 {
+    let atomic = AtomicU64::new(value);
+    #[cfg(loom)]
+    atomic.store(value, Ordering::SeqCst);
+    atomic
+}
+
+/// A new `AtomicU32` holding `value`. Under loom the initial value is stored once more with
+/// `SeqCst`: loom 0.7 does not count an atomic's initial value as a `SeqCst` store, so a `SeqCst`
+/// load may still return it after another thread's `SeqCst` read-modify-write (the store-buffer
+/// outcome `SeqCst` forbids; tokio-rs/loom#180), and the eventcount's models then report lost
+/// wakeups that no real execution has. Without loom this is plain `new`.
+#[inline]
+pub(crate) fn new_atomic_u32(value: u32) -> AtomicU32 {
+    let atomic = AtomicU32::new(value);
+    #[cfg(loom)]
+    atomic.store(value, Ordering::SeqCst);
+    atomic
+}
+
 #[cfg(loom)]
 pub(crate) use self::loom_futex::Futex;
+#[cfg(not(loom))]
+pub(crate) use crate::futex::Futex;
 
 #[cfg(loom)]
 mod loom_futex {
-    use super::{AtomicU32, Ordering};
+    use super::{new_atomic_u32, AtomicU32, Ordering};
     use loom::sync::{Condvar, Mutex};
     use std::time::Duration;
 
@@ -36,7 +58,7 @@ mod loom_futex {
     impl Futex {
         pub(crate) fn new(value: u32) -> Self {
             Futex {
-                word: AtomicU32::new(value),
+                word: new_atomic_u32(value),
                 lock: Mutex::new(()),
                 cond: Condvar::new(),
             }

@@ -3,7 +3,7 @@
 //! The operations live beside the state they touch: `status.rs` (the status word), `partition.rs`
 //! (the partition summary) and `park.rs` (permits, sleepers and the futex).
 
-use crate::sync::{AtomicU32, AtomicU64, Futex, Ordering};
+use crate::sync::{new_atomic_u32, new_atomic_u64, AtomicU32, AtomicU64, Futex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::fmt;
 
@@ -49,10 +49,10 @@ impl SignalWaker {
     /// A waker with every bit clear, no permits and no sleepers.
     pub fn new() -> Self {
         SignalWaker {
-            status: CachePadded::new(AtomicU64::new(0)),
-            partition_summary: CachePadded::new(AtomicU64::new(0)),
-            permits: CachePadded::new(AtomicU64::new(0)),
-            sleepers: AtomicU32::new(0),
+            status: CachePadded::new(new_atomic_u64(0)),
+            partition_summary: CachePadded::new(new_atomic_u64(0)),
+            permits: CachePadded::new(new_atomic_u64(0)),
+            sleepers: new_atomic_u32(0),
             epoch: Futex::new(0),
         }
     }
