@@ -28,6 +28,9 @@ pub(crate) struct Shared {
     /// One task slot per worker, polled next by its owner (message-passing locality) and stealable
     /// by everyone else with a swap.
     pub(crate) lifo: Box<[CachePadded<AtomicPtr<Header>>]>,
+    /// Per worker: how many tasks it has started polling (wrapping). Thieves compare two readings
+    /// to tell a stuck owner from a busy one before taking its LIFO task.
+    polls: Box<[CachePadded<AtomicUsize>]>,
     pub(crate) yield_stealers: Box<[Stealer<Notified>]>,
     pub(crate) idle: Idle,
     pub(crate) workers: usize,
@@ -55,6 +58,9 @@ impl Shared {
             spawn_hint,
             tree,
             table,
+            polls: (0..workers)
+                .map(|_| CachePadded::new(AtomicUsize::new(0)))
+                .collect(),
             lifo: (0..workers)
                 .map(|_| CachePadded::new(AtomicPtr::new(ptr::null_mut())))
                 .collect(),
@@ -202,6 +208,22 @@ impl Shared {
         self.tree
             .partition_range(w)
             .any(|leaf| self.tree.leaf_word(leaf) != 0)
+    }
+
+    /// Worker `w` starts polling a task (only `w` calls this).
+    #[inline]
+    pub(crate) fn count_poll(&self, w: usize) {
+        // Relaxed: a progress counter read as a hint by thieves; only its owner writes it, so a
+        // load + store is enough and no data is published through it.
+        let n = self.polls[w].load(Ordering::Relaxed);
+        self.polls[w].store(n.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Worker `w`'s poll count (see [`count_poll`](Self::count_poll)).
+    #[inline]
+    pub(crate) fn polls(&self, w: usize) -> usize {
+        // Relaxed: a hint only; see `count_poll`.
+        self.polls[w].load(Ordering::Relaxed)
     }
 
     /// Whether worker `w`'s LIFO slot holds a task.

@@ -37,6 +37,8 @@ pub(crate) struct Worker {
 /// The run loop's counters.
 #[derive(Default)]
 struct SearchState {
+    /// Per victim: its poll count when this worker last saw a task in its LIFO slot.
+    lifo_seen: Vec<Option<usize>>,
     lifo_streak: u32,
     tick: u32,
     searching: bool,
@@ -55,7 +57,10 @@ impl Worker {
     /// Runs until the runtime shuts down, then cancels what is left in its own queues.
     pub(crate) fn run(self) {
         let shared = Arc::clone(&self.shared);
-        let mut st = SearchState::default();
+        let mut st = SearchState {
+            lifo_seen: vec![None; shared.workers],
+            ..SearchState::default()
+        };
         // The guard keeps a pointer to `self.yields`, which stays in place (`self` is not moved
         // while it lives) and is pushed only by this thread.
         let _guard = context::enter(&shared, Some((self.index, &self.yields)));
@@ -96,6 +101,7 @@ impl Worker {
     }
 
     fn run_task(&self, task: Notified) {
+        self.shared.count_poll(self.index);
         let (_, again) = task.run();
         if let Some(task) = again {
             // Woken during its own poll (a yield): to the back of the FIFO yield queue.
@@ -123,7 +129,7 @@ impl Worker {
         };
         found
             .or_else(|| self.shared.take_lifo(self.index))
-            .or_else(|| self.steal())
+            .or_else(|| self.steal(st))
     }
 
     fn take_from_partition(&self) -> Option<Notified> {
@@ -149,11 +155,11 @@ impl Worker {
         }
     }
 
-    fn steal(&self) -> Option<Notified> {
+    fn steal(&self, st: &mut SearchState) -> Option<Notified> {
         let n = self.shared.workers;
         for k in 1..n {
             let victim = (self.index + k) % n;
-            if let Some(t) = self.shared.take_lifo(victim) {
+            if let Some(t) = self.steal_stuck_lifo(victim, st) {
                 return Some(t);
             }
         }
@@ -179,7 +185,27 @@ impl Worker {
         None
     }
 
+    /// Takes `victim`'s LIFO task only if `victim` has not started a single poll since this worker
+    /// last saw a task there: a busy owner runs its LIFO task next (stealing it would move a
+    /// message-passing pair across cores on every hand-off), while a task behind a stuck owner is
+    /// still taken on the thief's next round.
+    fn steal_stuck_lifo(&self, victim: usize, st: &mut SearchState) -> Option<Notified> {
+        if !self.shared.has_lifo(victim) {
+            st.lifo_seen[victim] = None;
+            return None;
+        }
+        let polls = self.shared.polls(victim);
+        if st.lifo_seen[victim] == Some(polls) {
+            st.lifo_seen[victim] = None;
+            return self.shared.take_lifo(victim);
+        }
+        st.lifo_seen[victim] = Some(polls);
+        None
+    }
+
     /// Whether any source this worker could take from holds work (the final check before parking).
+    /// Another worker's LIFO task is not counted: its owner is awake (a worker never parks with a
+    /// task in its own LIFO slot) and runs it next.
     fn work_visible(&self) -> bool {
         let shared = &self.shared;
         if !self.yields.is_empty() || shared.is_shutdown() {
@@ -190,9 +216,7 @@ impl Worker {
         }
         (0..shared.workers).any(|w| {
             w != self.index
-                && (shared.has_lifo(w)
-                    || !shared.yield_stealers[w].is_empty()
-                    || shared.partition_has_work(w))
+                && (!shared.yield_stealers[w].is_empty() || shared.partition_has_work(w))
         })
     }
 
