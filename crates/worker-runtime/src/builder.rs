@@ -8,7 +8,7 @@ use crate::worker::Worker;
 use std::fmt;
 use std::sync::Arc;
 use std::thread;
-use summary_tree::{SummaryTree, SummaryTreeConfig, SLOTS_PER_LEAF};
+use summary_tree::{SummaryTree, SummaryTreeConfig};
 
 /// Most worker threads a runtime supports (the idle set is one 64-bit word).
 pub const MAX_WORKER_THREADS: usize = 64;
@@ -110,7 +110,7 @@ impl Builder {
         let workers = self.validate()?;
         let tree = SummaryTree::new(SummaryTreeConfig::new(workers).max_tasks(self.max_tasks))
             .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
-        let table = SlotTable::new(tree.leaf_count() * SLOTS_PER_LEAF);
+        let table = SlotTable::new(self.max_tasks);
         let queues: Vec<_> = (0..workers)
             .map(|_| crossbeam_deque::Worker::new_fifo())
             .collect();

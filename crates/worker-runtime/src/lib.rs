@@ -50,6 +50,8 @@ mod shared;
 mod sync;
 mod table;
 mod task;
+#[cfg(worker_runtime_tsan)]
+mod tsan;
 mod worker;
 #[cfg(all(test, not(loom)))]
 mod worker_tests;

@@ -11,6 +11,7 @@
 
 use crate::idle::{self, Idle};
 use crate::task::{self, Header, JoinHandle, Notified, RunOutcome, Schedule};
+use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::{Arc, Mutex};
 use std::collections::VecDeque;
@@ -45,7 +46,7 @@ struct TableRef(NonNull<Header>);
 // hands it to the thread that takes it out under the mutex.
 unsafe impl Send for TableRef {}
 
-/// The state the tasks point back to (their `S`).
+/// The state every task of one scheduler points back to (through its [`TaskSched`]).
 struct Inner {
     queue: Mutex<VecDeque<Notified>>,
     /// Slot → task, like the runtime's `SlotTable`: holds one reference per live task, handed
@@ -54,16 +55,48 @@ struct Inner {
     released: AtomicUsize,
 }
 
-impl Schedule for Arc<Inner> {
-    fn schedule(&self, task: Notified) {
+impl Inner {
+    fn push(&self, task: Notified) {
         self.queue.lock().unwrap().push_back(task);
+    }
+}
+
+/// What each task holds as its scheduler (`S`): the shared state, plus a probe of the task's free.
+struct TaskSched {
+    inner: Arc<Inner>,
+    /// Written by `release` on the thread that finishes the task, and accessed again when the task
+    /// is freed (this value is dropped with the task). A `Box` free is no access loom can see, so
+    /// without the probe a free racing the finish (a missing Acquire on the last reference drop,
+    /// the `Arc::drop` edge of `drop_refs`) would go unnoticed; with it loom reports a causality
+    /// violation on this cell.
+    finished: UnsafeCell<bool>,
+}
+
+// SAFETY: `finished` is written once, by the thread running `finish` (which holds `RUNNING`), and
+// then only accessed in `Drop`, which runs once the last reference is gone; every other use of a
+// shared `&TaskSched` only reaches `inner`, which is `Sync`. Loom checks exactly this ordering.
+unsafe impl Sync for TaskSched {}
+
+impl Schedule for TaskSched {
+    fn schedule(&self, task: Notified) {
+        self.inner.push(task);
     }
 
     fn release(&self, task: &Header) -> bool {
-        self.released.fetch_add(1, Ordering::SeqCst);
-        let taken = self.table.lock().unwrap()[task.slot].take();
+        // SAFETY: called once per task, by the thread that holds `RUNNING` (see the impl above).
+        self.finished.with_mut(|f| unsafe { *f = true });
+        self.inner.released.fetch_add(1, Ordering::SeqCst);
+        let taken = self.inner.table.lock().unwrap()[task.slot].take();
         assert!(taken.is_some(), "task in slot {} released twice", task.slot);
         true
+    }
+}
+
+impl Drop for TaskSched {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.finished.with_mut(|_| ());
+        }
     }
 }
 
@@ -72,9 +105,9 @@ impl Schedule for Arc<Inner> {
 /// calling thread (any model thread may call it), and every task gets its own slot in a table
 /// whose reference `release` hands back, as the runtime's slot table does.
 ///
-/// Dropping the scheduler cancels what is left the way runtime shutdown does (queued permissions
-/// are dropped, idle tasks go through `shutdown_cancel`), so a model that ends with a pending task
-/// still frees it; join every model thread before dropping it.
+/// Dropping the scheduler runs [`shutdown`](Self::shutdown), which cancels what is left the way
+/// runtime shutdown does, so a model that ends with a pending task still frees it; join every
+/// model thread before dropping it.
 pub struct TestScheduler {
     inner: Arc<Inner>,
 }
@@ -101,10 +134,14 @@ impl TestScheduler {
     {
         let mut table = self.inner.table.lock().unwrap();
         let slot = table.len();
-        let (notified, handle, raw) = task::new_task(future, Arc::clone(&self.inner), slot);
+        let sched = TaskSched {
+            inner: Arc::clone(&self.inner),
+            finished: UnsafeCell::new(false),
+        };
+        let (notified, handle, raw) = task::new_task(future, sched, slot);
         table.push(Some(TableRef(raw)));
         drop(table);
-        self.inner.schedule(notified);
+        self.inner.push(notified);
         handle
     }
 
@@ -119,7 +156,7 @@ impl TestScheduler {
         let (outcome, again) = task.run();
         debug_assert_eq!(outcome == RunOutcome::Rescheduled, again.is_some());
         if let Some(task) = again {
-            self.inner.schedule(task);
+            self.inner.push(task);
         }
         true
     }
@@ -150,12 +187,14 @@ impl TestScheduler {
     }
 }
 
-impl Drop for TestScheduler {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            // The model already failed; sweeping now could only panic again (and abort).
-            return;
-        }
+impl TestScheduler {
+    /// The runtime's shutdown sweep (`Shared::sweep_after_shutdown`) on this scheduler: drops every
+    /// queued run permission (cancelling its task), cancels every idle task through
+    /// `task::shutdown_cancel`, and repeats until no task is left. Other model threads may still
+    /// wake or abort tasks meanwhile; a permission taken by such a wake and not queued yet is
+    /// waited for (with `yield_now`). Nothing may run tasks concurrently (as in the runtime, where
+    /// the workers have exited).
+    pub fn shutdown(&self) {
         loop {
             // Queued permissions first: dropping one cancels its task (drops the future here).
             while let Some(task) = {
@@ -172,12 +211,24 @@ impl Drop for TestScheduler {
                 break;
             }
             for raw in live {
-                // SAFETY: the table still holds a reference to every task collected above (only
-                // `release`, i.e. the task's own `finish`, removes it, and this loop is the only
-                // thread left running tasks), so each is alive when we get to it.
+                // SAFETY: the table holds a reference to every task collected above until the
+                // task's own `finish` takes it out, and only this thread finishes tasks now
+                // (nothing runs them concurrently, see above), so each is alive when we get to it.
                 unsafe { task::shutdown_cancel(raw) };
             }
+            // A wake on another thread may hold a permission it has not queued yet.
+            loom::thread::yield_now();
         }
+    }
+}
+
+impl Drop for TestScheduler {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The model already failed; sweeping now could only panic again (and abort).
+            return;
+        }
+        self.shutdown();
     }
 }
 

@@ -19,19 +19,23 @@ const _: () = assert!(SEGMENT_LEN.is_power_of_two());
 /// Slot → task pointer, growing in segments of [`SEGMENT_LEN`] entries.
 pub(crate) struct SlotTable {
     segments: Box<[AtomicPtr<AtomicPtr<Header>>]>,
+    /// Slots `0..capacity` exist (the tree's `max_tasks`); the last segment may be partly unused.
+    capacity: usize,
 }
 
 impl SlotTable {
-    /// A table for `capacity` slots.
+    /// A table for slots `0..capacity`.
     pub(crate) fn new(capacity: usize) -> Self {
         let n = capacity.div_ceil(SEGMENT_LEN).max(1);
         SlotTable {
             segments: (0..n).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
+            capacity,
         }
     }
 
+    /// The first entry of `slot`'s segment, installing the segment on first use.
     #[inline]
-    fn segment(&self, slot: usize) -> &[AtomicPtr<Header>] {
+    fn segment(&self, slot: usize) -> *const AtomicPtr<Header> {
         let dir = &self.segments[slot / SEGMENT_LEN];
         // Acquire: pairs with the Release CAS that installed the segment, so its zeroed entries are
         // visible.
@@ -54,13 +58,15 @@ impl SlotTable {
                 }
             }
         }
-        // SAFETY: installed segments hold `SEGMENT_LEN` entries and live until the table drops.
-        unsafe { std::slice::from_raw_parts(seg, SEGMENT_LEN) }
+        seg
     }
 
     #[inline]
     fn entry(&self, slot: usize) -> &AtomicPtr<Header> {
-        &self.segment(slot)[slot & (SEGMENT_LEN - 1)]
+        // SAFETY: installed segments hold `SEGMENT_LEN` entries and live until the table drops,
+        // and the masked index is in range. Only the one entry is borrowed: a reference to the
+        // whole segment would make Miri retag all its entries on every access.
+        unsafe { &*self.segment(slot).add(slot & (SEGMENT_LEN - 1)) }
     }
 
     /// Stores a freshly spawned task's pointer (with the table's reference) in its slot.
@@ -85,14 +91,18 @@ impl SlotTable {
         NonNull::new(self.entry(slot).swap(ptr::null_mut(), Ordering::AcqRel))
     }
 
-    /// Every slot index whose segment exists (for shutdown's sweep).
+    /// Every slot index below the capacity whose segment exists (for shutdown's sweep).
     pub(crate) fn allocated_slots(&self) -> impl Iterator<Item = usize> + '_ {
         self.segments.iter().enumerate().flat_map(move |(i, dir)| {
             // Acquire: as in `segment`.
             let present = !dir.load(Ordering::Acquire).is_null();
             let start = i * SEGMENT_LEN;
-            let len = if present { SEGMENT_LEN } else { 0 };
-            start..start + len
+            let end = if present {
+                (start + SEGMENT_LEN).min(self.capacity)
+            } else {
+                start
+            };
+            start..end
         })
     }
 }

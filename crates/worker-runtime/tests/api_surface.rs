@@ -11,7 +11,6 @@ use worker_runtime::{
 
 fn assert_clone_send_sync<T: Clone + Send + Sync + 'static>() {}
 fn assert_send_sync<T: Send + Sync>() {}
-fn assert_send<T: Send>() {}
 fn assert_join_future<T, F: Future<Output = Result<T, JoinError>>>(f: F) -> F {
     f
 }

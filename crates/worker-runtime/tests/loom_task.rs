@@ -356,3 +356,67 @@ fn join_poll_races_completion_same_waker() {
 fn join_poll_races_completion_new_waker() {
     join_poll_races_completion(false);
 }
+
+/// (e) Shutdown's sweep races a wake and an abort from other threads. The task has been polled
+/// once (it waits for its one-shot), so it is idle when the sweep starts; meanwhile one thread
+/// fires the one-shot (a wake that may take the run permission and queue it after the sweep
+/// looked at the queue) and another aborts through the handle. The sweep must end with the task
+/// cancelled exactly once: its future dropped once without completing, its slot released once,
+/// the handle resolving to a cancelled error, nothing left queued.
+#[test]
+fn shutdown_sweep_races_wake_and_abort() {
+    model(0, || {
+        let sched = TestScheduler::new();
+        let (handle, shot, future_drops, output_drops, completed) = spawn_wait_shot(&sched);
+        assert!(sched.run_one());
+        assert_eq!(sched.queued(), 0, "the task waits for its one-shot");
+        let waker_thread = thread::spawn(move || shot.fire());
+        let aborter = thread::spawn(move || {
+            handle.abort();
+            handle
+        });
+        sched.shutdown();
+        waker_thread.join().unwrap();
+        let handle = aborter.join().unwrap();
+
+        assert_eq!(sched.queued(), 0, "a permission was queued after the sweep");
+        assert_eq!(sched.released(), 1, "the slot is released exactly once");
+        assert_eq!(future_drops.get(), 1, "the future is dropped exactly once");
+        assert_eq!(completed.get(), 0, "nothing runs the task during shutdown");
+        match expect_ready(handle) {
+            Ok(_) => panic!("the task completed during shutdown"),
+            Err(e) => assert!(e.is_cancelled(), "unexpected error {e:?}"),
+        }
+        assert_eq!(output_drops.get(), 0);
+    });
+}
+
+/// (f) Two threads run tasks from the same queue while a third wakes the task: the run permission
+/// is unique, so the future is never polled by two threads at once (loom would report the
+/// concurrent access to the task's stage), a wake during a poll re-queues it once, and after
+/// everyone is done the task has completed exactly once.
+#[test]
+fn two_runners_race_a_wake() {
+    model(0, || {
+        let sched = Arc::new(TestScheduler::new());
+        let (handle, shot, future_drops, output_drops, completed) = spawn_wait_shot(&sched);
+        let runner = {
+            let sched = Arc::clone(&sched);
+            thread::spawn(move || {
+                sched.run_until_idle();
+            })
+        };
+        let waker_thread = thread::spawn(move || shot.fire());
+        sched.run_until_idle();
+        runner.join().unwrap();
+        waker_thread.join().unwrap();
+        sched.run_until_idle();
+
+        assert_eq!(sched.queued(), 0);
+        assert_eq!(sched.released(), 1, "the slot is released exactly once");
+        assert_eq!(future_drops.get(), 1, "the future is dropped exactly once");
+        assert_eq!(completed.get(), 1, "the future completes exactly once");
+        drop(expect_ready(handle).expect("the task completed normally"));
+        assert_eq!(output_drops.get(), 1, "the output is dropped exactly once");
+    });
+}
