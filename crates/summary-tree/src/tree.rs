@@ -151,10 +151,9 @@ impl SummaryTree {
     #[inline]
     pub(crate) fn leaf(&self, leaf: usize) -> Option<&Leaf> {
         let p = self.directory[leaf].load(Ordering::SeqCst);
-        // SAFETY: a non-null directory entry was produced by `Box::into_raw` in `leaf_or_alloc`,
-        // published by a SeqCst CAS that this SeqCst load reads from (so the leaf's construction
-        // happens before this access), and is neither changed nor freed until `Drop`, which needs
-        // `&mut self`; the returned borrow is tied to `&self`.
+        // SAFETY: non-null entries come from `Box::into_raw` in `leaf_or_alloc`, published by a
+        // SeqCst CAS this load reads from, and are never changed or freed before `Drop` (`&mut
+        // self`); the borrow is tied to `&self`.
         unsafe { p.as_ref() }
     }
 

@@ -68,7 +68,7 @@ impl<T> JoinHandle<T> {
             // run permission, which loads the state with Acquire after its poll.
             match header
                 .state
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) // edge: see the comment above this CAS
             {
                 Ok(_) => {
                     if idle {
@@ -119,8 +119,8 @@ impl<T> JoinHandle<T> {
             match header.state.compare_exchange_weak(
                 s,
                 s | AWAITER,
-                Ordering::AcqRel,
-                Ordering::Acquire,
+                Ordering::AcqRel,  // edge: see the comment above this CAS
+                Ordering::Acquire, // edge: see the comment above this CAS
             ) {
                 Ok(_) => return true,
                 Err(actual) => s = actual,
@@ -150,8 +150,8 @@ impl<T> Future for JoinHandle<T> {
                 match header.state.compare_exchange_weak(
                     s,
                     s & !AWAITER,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
+                    Ordering::AcqRel,  // edge: see the comment above this CAS
+                    Ordering::Acquire, // edge: see the comment above this CAS
                 ) {
                     Ok(_) => {
                         s &= !AWAITER;
@@ -183,8 +183,8 @@ impl<T> Future for JoinHandle<T> {
                     match header.state.compare_exchange_weak(
                         s,
                         s | AWAITER,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
+                        Ordering::AcqRel,  // edge: see the comment above this CAS
+                        Ordering::Acquire, // edge: see the comment above this CAS
                     ) {
                         Ok(_) => return Poll::Pending,
                         Err(actual) => s = actual,
@@ -216,8 +216,8 @@ impl<T> Drop for JoinHandle<T> {
             match header.state.compare_exchange_weak(
                 s,
                 s & !(HANDLE | AWAITER),
-                Ordering::AcqRel,
-                Ordering::Acquire,
+                Ordering::AcqRel,  // edge: see the comment above this CAS
+                Ordering::Acquire, // edge: see the comment above this CAS
             ) {
                 Ok(_) => {
                     if s & AWAITER != 0 {

@@ -88,9 +88,9 @@ impl Drop for Notified {
         // Release: the CLOSED mark comes with everything before it; `run` acquires the state.
         header
             .state
-            .fetch_or(CLOSED, crate::sync::Ordering::Release);
-        // SAFETY: we hold the run permission; `run` consumes it (CLOSED makes it drop the future
-        // and finish), and `self` is not used again.
+            .fetch_or(CLOSED, crate::sync::Ordering::Release); // edge: see the comment above
+                                                               // SAFETY: we hold the run permission; `run` consumes it (CLOSED makes it drop the future
+                                                               // and finish), and `self` is not used again.
         let _ = unsafe { (header.vtable.run)(self.raw) };
     }
 }
@@ -148,8 +148,8 @@ pub(crate) unsafe fn shutdown_cancel(raw: NonNull<Header>) {
         match header.state.compare_exchange_weak(
             s,
             next,
-            crate::sync::Ordering::AcqRel,
-            crate::sync::Ordering::Acquire,
+            crate::sync::Ordering::AcqRel, // edge: see the comment above
+            crate::sync::Ordering::Acquire, // edge: see the comment above
         ) {
             Ok(_) => {
                 if idle {

@@ -106,7 +106,7 @@ where
             // release nothing new yet (the stage is only touched while RUNNING is ours).
             match header
                 .state
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) // edge: see the comment above
             {
                 Ok(_) => break,
                 Err(actual) => s = actual,
@@ -169,8 +169,8 @@ where
                     match header.state.compare_exchange_weak(
                         s,
                         next,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
+                        Ordering::AcqRel,  // edge: see the comment above
+                        Ordering::Acquire, // edge: see the comment above
                     ) {
                         Ok(_) => {
                             if outcome == RunOutcome::Pending && refs(s) == 1 {
@@ -213,12 +213,12 @@ where
 
         // AcqRel: Release publishes the stored result to the JoinHandle (which loads COMPLETE with
         // Acquire); Acquire sees the awaiter waker the handle wrote before setting AWAITER.
-        let prev = header
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                Some((s & !RUNNING) | COMPLETE)
-            })
-            .unwrap_or_else(|s| s);
+        let state = &header.state;
+        // The orderings of the fetch_update: see the comment above (pairs with the handle's loads).
+        let prev = state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            Some((s & !RUNNING) | COMPLETE)
+        });
+        let prev = prev.unwrap_or_else(|s| s);
         if prev & HANDLE == 0 {
             // Nobody will read the output: drop it now, here.
             let _ = catch_unwind(AssertUnwindSafe(|| {

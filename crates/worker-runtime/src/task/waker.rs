@@ -73,7 +73,7 @@ pub(crate) unsafe fn schedule_if_idle(ptr: NonNull<Header>) -> bool {
         // SCHEDULED (its CAS in `run` acquires); Acquire keeps the loop's view current.
         match header
             .state
-            .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) // edge: see the comment above
         {
             Ok(_) => return take,
             Err(actual) => s = actual,
