@@ -7,8 +7,8 @@
 //!    queue, alternately, so yields and partition tasks both make progress;
 //! 3. stealing: other workers' LIFO slots, other partitions of the tree (their hints first, then a
 //!    scan), other yield queues;
-//! 4. parking on its `SignalWaker` after announcing itself idle, draining stale permits, re-syncing
-//!    its partition summary and checking every source once more.
+//! 4. parking on its `SignalWaker` after draining stale permits, announcing itself idle,
+//!    re-syncing its partition summary and checking every source once more (`idle::park_protocol`).
 
 use crate::context;
 use crate::idle;

@@ -1,11 +1,18 @@
-//! Loom models of the task state machine (`src/task/`): wakes, aborts, completion and the
-//! `JoinHandle`, racing each other on up to three threads. The tasks are the runtime's own, on the
-//! harness's `TestScheduler` (a queue of run permissions and a slot table).
+//! Loom models of the task state machine (`src/task/`): wakes, aborts, completion, the
+//! `JoinHandle` and shutdown's sweep, racing each other on up to three threads. The tasks are the
+//! runtime's own, on the harness's `TestScheduler` (a queue of run permissions and a slot table).
+//!
+//! (a) a wake racing the poll and completion; (b) `abort` racing a wake and a run; (c) dropping the
+//! `JoinHandle` (with and without a registered waker) racing completion; (d) polling the handle
+//! (same waker again, or a new one) racing completion; (e) shutdown's sweep racing a wake and an
+//! abort; (f) two runners and a wake.
 //!
 //! Every model ends by checking that the future was dropped exactly once, the task released its
 //! slot exactly once, the output (if any) was dropped exactly once, and nothing is queued. Leaks
 //! are caught by loom: every task holds the scheduler's loom `Arc`, every future and waker here
-//! holds loom `Arc`s, and loom fails a model that ends with one still alive.
+//! holds loom `Arc`s, and loom fails a model that ends with one still alive. A task freed without
+//! happening after its finish is caught by the harness's probe (a loom cell written at release
+//! and touched again when the task is freed).
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug_assertions" LOOM_MAX_PREEMPTIONS=2 \
 //! LOOM_MAX_BRANCHES=10000 cargo test --release -p worker-runtime --test loom_task`.
