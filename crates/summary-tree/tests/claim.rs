@@ -2,19 +2,10 @@
 //! stealing from other partitions only; partitions of more than 64 leaves.
 
 use signal_waker::STATUS_BIT_PARTITION;
-use summary_tree::{SlotId, SummaryTree, SummaryTreeConfig, SLOTS_PER_LEAF};
+use summary_tree::{SummaryTree, SummaryTreeConfig, SLOTS_PER_LEAF};
 
-fn tree(leaves: usize, workers: usize) -> SummaryTree {
-    SummaryTree::new(SummaryTreeConfig::new(workers).max_tasks(leaves * SLOTS_PER_LEAF)).unwrap()
-}
-
-fn reserve_at(tree: &SummaryTree, leaf: usize, signal: usize, bit: u32) -> SlotId {
-    let want = SlotId::new(leaf, signal, bit);
-    while !tree.is_reserved(want) {
-        tree.reserve_task_in_leaf(leaf).unwrap();
-    }
-    want
-}
+mod common;
+use common::{reserve_at, tree};
 
 #[test]
 fn claim_finds_work_behind_a_missing_summary_bit() {

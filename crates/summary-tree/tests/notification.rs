@@ -5,20 +5,10 @@ use signal_waker::STATUS_BIT_PARTITION;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
-use summary_tree::{SlotId, SummaryTree, SummaryTreeConfig, SIGNAL_WORDS_PER_LEAF, SLOTS_PER_LEAF};
+use summary_tree::{SlotId, SummaryTree, SIGNAL_WORDS_PER_LEAF};
 
-fn tree(leaves: usize, workers: usize) -> SummaryTree {
-    SummaryTree::new(SummaryTreeConfig::new(workers).max_tasks(leaves * SLOTS_PER_LEAF)).unwrap()
-}
-
-/// Reserves the slots of leaf `leaf` up to and including `(signal, bit)` and returns that slot.
-fn reserve_at(tree: &SummaryTree, leaf: usize, signal: usize, bit: u32) -> SlotId {
-    let want = SlotId::new(leaf, signal, bit);
-    while !tree.is_reserved(want) {
-        tree.reserve_task_in_leaf(leaf).unwrap();
-    }
-    want
-}
+mod common;
+use common::{reserve_at, tree};
 
 #[test]
 fn mark_signal_active_sets_the_partition_bit_once_per_transition() {
