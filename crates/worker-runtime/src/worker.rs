@@ -20,6 +20,13 @@ use std::sync::Arc;
 /// Consecutive LIFO-slot polls before the worker looks elsewhere.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
+/// Every this many turns away from the LIFO slot a busy worker also looks beyond its own queues:
+/// it re-syncs its partition summary from the leaf words (so a summary bit is never the only thing
+/// standing between a task and its poll) and takes one task from the other workers' partitions and
+/// queues (so tasks behind an owner that is stuck in a long poll still run while every other
+/// worker is busy). Odd, so it does not fall into step with the two-way alternation below.
+pub(crate) const GLOBAL_CHECK_INTERVAL: u32 = 31;
+
 /// Fruitless search rounds (with a growing pause between them, a few microseconds in all) before
 /// a worker parks. A park and the wake that follows cost a futex syscall on each side plus the
 /// wakee's scheduling latency (2–30 µs on a VM), so a short search first keeps bursty work on
@@ -39,8 +46,14 @@ pub(crate) struct Worker {
 struct SearchState {
     /// Per victim: its poll count when this worker last saw a task in its LIFO slot.
     lifo_seen: Vec<Option<usize>>,
+    /// Per victim: its poll count at this worker's previous periodic check.
+    progress_seen: Vec<Option<usize>>,
     lifo_streak: u32,
-    tick: u32,
+    /// Turns away from the LIFO slot (wrapping). The partition and the yield queue alternate on
+    /// this counter alone: alternating on every search instead (LIFO hits included) falls into
+    /// step with the LIFO streak, whose period is even, and then one source is always asked first
+    /// and a never-empty yield queue starves the partition for good.
+    turn: u32,
     searching: bool,
     idle_rounds: u32,
 }
@@ -59,6 +72,7 @@ impl Worker {
         let shared = Arc::clone(&self.shared);
         let mut st = SearchState {
             lifo_seen: vec![None; shared.workers],
+            progress_seen: vec![None; shared.workers],
             ..SearchState::default()
         };
         // The guard keeps a pointer to `self.yields`, which stays in place (`self` is not moved
@@ -111,8 +125,11 @@ impl Worker {
         }
     }
 
+    /// The next task, in an order that bounds how long any runnable task waits: at most
+    /// [`MAX_LIFO_POLLS`] LIFO polls in a row, then one turn that alternates strictly between the
+    /// partition (claimed round-robin from its claim hint) and the FIFO yield queue, and every
+    /// [`GLOBAL_CHECK_INTERVAL`] turns a look at the other workers' work first.
     fn find_task(&self, st: &mut SearchState) -> Option<Notified> {
-        st.tick = st.tick.wrapping_add(1);
         if st.lifo_streak < MAX_LIFO_POLLS {
             if let Some(t) = self.shared.take_lifo(self.index) {
                 st.lifo_streak += 1;
@@ -120,7 +137,13 @@ impl Worker {
             }
         }
         st.lifo_streak = 0;
-        let found = if st.tick & 1 == 0 {
+        st.turn = st.turn.wrapping_add(1);
+        if st.turn % GLOBAL_CHECK_INTERVAL == 0 {
+            if let Some(t) = self.look_beyond_own_queues(st) {
+                return Some(t);
+            }
+        }
+        let found = if st.turn & 1 == 0 {
             self.take_from_partition()
                 .or_else(|| self.take_from_yield_queue())
         } else {
@@ -176,6 +199,44 @@ impl Worker {
             let victim = (self.index + k) % n;
             loop {
                 match self.shared.yield_stealers[victim].steal_batch_and_pop(&self.yields) {
+                    Steal::Success(t) => return Some(t),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                }
+            }
+        }
+        None
+    }
+
+    /// The periodic check of a busy worker (see [`GLOBAL_CHECK_INTERVAL`]): re-sync its own
+    /// partition summary, take one task from another partition if any is announced, and take the
+    /// LIFO task or one queued task of a worker that has not started a poll since the previous
+    /// check (stuck in a long poll). A busy owner's queues are left alone: it serves them itself,
+    /// and moving them would split message-passing pairs across cores.
+    fn look_beyond_own_queues(&self, st: &mut SearchState) -> Option<Notified> {
+        let shared = &self.shared;
+        let n = shared.workers;
+        shared.tree.sync_partition_summary(self.index);
+        let announced =
+            (0..n).any(|w| w != self.index && shared.tree.waker(w).partition_summary() != 0);
+        if announced {
+            if let Some(slot) = shared.tree.steal(self.index, (self.index + 1) % n) {
+                return Some(shared.task_for_slot(slot));
+            }
+        }
+        for k in 1..n {
+            let victim = (self.index + k) % n;
+            let polls = shared.polls(victim);
+            let stuck = st.progress_seen[victim] == Some(polls);
+            st.progress_seen[victim] = Some(polls);
+            if !stuck {
+                continue;
+            }
+            if let Some(t) = shared.take_lifo(victim) {
+                return Some(t);
+            }
+            loop {
+                match shared.yield_stealers[victim].steal() {
                     Steal::Success(t) => return Some(t),
                     Steal::Retry => continue,
                     Steal::Empty => break,
