@@ -1,7 +1,7 @@
 //! [`Builder`]: validated runtime configuration.
 
 use crate::error::BuildError;
-use crate::runtime::{ExitLatch, Runtime};
+use crate::runtime::{ExitGuard, ExitLatch, Runtime};
 use crate::shared::Shared;
 use crate::table::SlotTable;
 use crate::worker::Worker;
@@ -130,8 +130,8 @@ impl Builder {
             let worker = Worker::new(i, Arc::clone(&shared), queue);
             let exits = Arc::clone(&exits);
             let spawned = t.spawn(move || {
+                let _exit = ExitGuard(exits);
                 worker.run();
-                exits.arrive();
             });
             match spawned {
                 Ok(handle) => rt.threads.push(handle),

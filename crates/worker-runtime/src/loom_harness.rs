@@ -190,7 +190,7 @@ impl TestScheduler {
 impl TestScheduler {
     /// The runtime's shutdown sweep (`Shared::sweep_after_shutdown`) on this scheduler: drops every
     /// queued run permission (cancelling its task), cancels every idle task through
-    /// `task::shutdown_cancel`, and repeats until no task is left. Other model threads may still
+    /// `task::shutdown_take_over`, and repeats until no task is left. Other model threads may still
     /// wake or abort tasks meanwhile; a permission taken by such a wake and not queued yet is
     /// waited for (with `yield_now`). Nothing may run tasks concurrently (as in the runtime, where
     /// the workers have exited).
@@ -214,7 +214,9 @@ impl TestScheduler {
                 // SAFETY: the table holds a reference to every task collected above until the
                 // task's own `finish` takes it out, and only this thread finishes tasks now
                 // (nothing runs them concurrently, see above), so each is alive when we get to it.
-                unsafe { task::shutdown_cancel(raw) };
+                if let Some(task) = unsafe { task::shutdown_take_over(raw) } {
+                    task.finish();
+                }
             }
             // A wake on another thread may hold a permission it has not queued yet.
             loom::thread::yield_now();

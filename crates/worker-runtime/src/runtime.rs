@@ -48,6 +48,16 @@ impl ExitLatch {
     }
 }
 
+/// Reports its thread's exit to the [`ExitLatch`] when dropped: at the end of the run loop, and
+/// also when the thread unwinds, so no shutdown ever waits for a thread that is gone.
+pub(crate) struct ExitGuard(pub(crate) Arc<ExitLatch>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.0.arrive();
+    }
+}
+
 /// A multi-threaded, work-stealing runtime.
 ///
 /// ```
@@ -112,33 +122,46 @@ impl Runtime {
         }
     }
 
-    /// Shuts down, waiting at most `timeout` for the workers to stop: new spawns are refused,
-    /// queued and idle tasks are cancelled (their handles resolve cancelled, their futures are
-    /// dropped), sleepers are woken and threads joined. Returns as soon as that is done. If a
-    /// worker is stuck in a poll past the timeout, its thread is left to finish on its own.
+    /// Shuts down, waiting at most `timeout` for the workers to stop. Whatever the timeout:
+    /// new spawns are refused, every task that is not running is cancelled (its future dropped,
+    /// its handle resolved cancelled) and sleepers are woken. Returns as soon as every worker has
+    /// left (threads joined), or at the timeout: a worker still stuck in a poll then is left to
+    /// finish that poll on its own, after which it drops that task as cancelled and exits.
     pub fn shutdown_timeout(mut self, timeout: Duration) {
         self.shutdown(Instant::now().checked_add(timeout));
     }
 
+    /// Shuts down and waits (without a deadline when `deadline` is `None`) for the workers.
+    ///
+    /// Called on one of this runtime's own workers (a task dropped the last `Runtime`), it waits
+    /// for no thread: that worker could never exit while it waits. The tasks are cancelled as
+    /// above; the calling task finishes its poll, and every worker exits on its own.
     fn shutdown(&mut self, deadline: Option<Instant>) {
-        if self.threads.is_empty() && self.shared.is_shutdown() {
+        if !self.shared.begin_shutdown() {
             return;
         }
-        self.shared.begin_shutdown();
+        if context::current_worker_of(&self.shared).is_some() {
+            self.shared.sweep_after_shutdown(false);
+            self.threads.clear();
+            return;
+        }
         let all_exited = self.exits.wait(self.threads.len(), deadline);
         if all_exited {
             for t in self.threads.drain(..) {
                 let _ = t.join();
             }
-            self.shared.sweep_after_shutdown();
         } else {
-            // Detach: the stuck workers exit after their current poll and cancel their own queues.
+            // Detach: each stuck worker drops its task as cancelled after the poll and exits.
             self.threads.clear();
         }
+        self.shared.sweep_after_shutdown(all_exited);
     }
 }
 
 impl Drop for Runtime {
+    /// Shuts down and waits for every worker to leave (see
+    /// [`shutdown_timeout`](Runtime::shutdown_timeout) for a bounded wait). Dropped inside one of
+    /// its own tasks, it waits for nothing instead (it cannot wait for the worker it runs on).
     fn drop(&mut self) {
         self.shutdown(None);
     }

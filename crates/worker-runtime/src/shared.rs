@@ -38,8 +38,11 @@ pub(crate) struct Shared {
     spawn_hint: Box<[usize]>,
     pub(crate) max_tasks: usize,
     shutdown: AtomicBool,
-    /// Non-worker threads inside `spawn` (shutdown waits for them to leave).
-    remote_spawning: CachePadded<AtomicUsize>,
+    /// Threads inside the remote gate: a spawn or a wake from a thread that is not one of our
+    /// workers, between its check of the shutdown flag and its push into the summary tree.
+    /// Shutdown raises its flag, then waits for this count to drain, so after that nothing is
+    /// ever pushed into the tree again (the gate holds no user code and no blocking call).
+    remote_gate: CachePadded<AtomicUsize>,
     remote_cursor: AtomicUsize,
 }
 
@@ -69,7 +72,7 @@ impl Shared {
             workers,
             max_tasks,
             shutdown: AtomicBool::new(false),
-            remote_spawning: CachePadded::new(AtomicUsize::new(0)),
+            remote_gate: CachePadded::new(AtomicUsize::new(0)),
             remote_cursor: AtomicUsize::new(0),
         }
     }
@@ -90,17 +93,15 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let worker = context::current_worker_of(self);
-        if worker.is_none() {
-            // The gate: shutdown raises its flag, then waits for this count to drain, so a remote
-            // spawn either sees the flag or is seen by shutdown's sweep (SeqCst on both sides).
-            self.remote_spawning.fetch_add(1, Ordering::SeqCst);
+        match context::current_worker_of(self) {
+            Some(w) => self.spawn_inner(future, Some(w)),
+            None => {
+                // A remote spawn either sees the flag or finishes its push before shutdown's
+                // sweep starts (see `remote_gate`).
+                let _gate = RemoteGate::enter(self);
+                self.spawn_inner(future, None)
+            }
         }
-        let result = self.spawn_inner(future, worker);
-        if worker.is_none() {
-            self.remote_spawning.fetch_sub(1, Ordering::SeqCst);
-        }
-        result
     }
 
     fn spawn_inner<F>(
@@ -137,10 +138,21 @@ impl Shared {
         let (notified, handle, raw) = task::new_task(future, Arc::clone(self), slot.index());
         self.table.insert(slot.index(), raw);
         match worker {
+            // A worker's spawn is not gated: it checks the flag again after its (SeqCst) insert.
+            // Either the sweep's pass over the table sees the task, or this check sees the flag
+            // and the task is cancelled here (its handle resolves cancelled).
+            Some(_) if self.is_shutdown() => self.cancel_after_shutdown(notified),
             Some(w) => self.push_local(w, notified),
             None => self.push_remote(notified),
         }
         Ok(handle)
+    }
+
+    /// Drops the future of a task spawned by a worker racing the shutdown flag, here, inside this
+    /// runtime's context: a `spawn` in its `Drop` is refused as on a worker.
+    fn cancel_after_shutdown(self: &Arc<Self>, task: Notified) {
+        let _context = context::enter(self, None);
+        task.cancel();
     }
 
     /// A task that can never run (spawned after shutdown): its handle resolves cancelled at once.
@@ -249,77 +261,130 @@ impl Shared {
     /// The runnable task behind a claimed tree bit.
     #[inline]
     pub(crate) fn task_for_slot(&self, slot: SlotId) -> Notified {
-        let raw = self
-            .table
-            .get(slot.index())
-            .expect("a scheduled slot has no task");
+        let raw = self.table.get_or_wait(slot.index());
         // SAFETY: the caller claimed the slot's tree bit, which stood for the run permission.
         unsafe { Notified::from_raw(raw) }
     }
 
-    /// Refuses new spawns from now on and waits until no remote spawn is in flight.
-    pub(crate) fn begin_shutdown(&self) {
-        self.shutdown.store(true, Ordering::SeqCst);
-        while self.remote_spawning.load(Ordering::SeqCst) != 0 {
+    /// Refuses new spawns and queueing from now on, waits until no remote push is in flight (a
+    /// few atomics each, see `remote_gate`) and wakes every worker so it leaves its loop. Returns
+    /// `false` if shutdown had already begun.
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        if self.shutdown.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        while self.remote_gate.load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
         }
         for w in 0..self.workers {
             self.tree.waker(w).release_permit();
         }
+        true
     }
 
-    /// After the workers have stopped: cancels every task that is left (queued ones through their
-    /// run permission, idle ones directly), until no slot is in use, then clears every signal and
-    /// drains every permit.
-    pub(crate) fn sweep_after_shutdown(&self) {
-        loop {
-            for w in 0..self.workers {
-                while let Some(t) = self.take_lifo(w) {
-                    t.cancel();
-                }
-                while let Some(slot) = self.tree.claim_in_partition(w) {
-                    self.task_for_slot(slot).cancel();
-                }
-                while let Some(slot) = self.tree.steal(w, w) {
-                    self.task_for_slot(slot).cancel();
-                }
-                loop {
-                    match self.yield_stealers[w].steal() {
-                        crossbeam_deque::Steal::Success(t) => t.cancel(),
-                        crossbeam_deque::Steal::Retry => continue,
-                        crossbeam_deque::Steal::Empty => break,
-                    }
-                }
-            }
-            for slot in self.table.allocated_slots() {
-                if let Some(raw) = self.table.get(slot) {
-                    // SAFETY: only this thread runs tasks now (workers have exited and every
-                    // other thread only queues), so a task in the table stays alive while we
-                    // look at it; `shutdown_cancel` takes the run permission if the task is idle.
-                    unsafe { task::shutdown_cancel(raw) };
-                }
-            }
-            if self.tree.reserved_count() == 0 {
-                break;
-            }
-            // A waker on another thread holds a permission it has not queued yet.
-            std::thread::yield_now();
-        }
+    /// Cancels every task that is not running, after [`begin_shutdown`](Self::begin_shutdown),
+    /// on this thread and inside this runtime's context (so the futures' `Drop`s see the same
+    /// runtime as on a worker). Safe while workers still run (a worker stuck in a long poll, or
+    /// the calling thread itself when a task drops its runtime), and never waits for another
+    /// thread:
+    ///
+    /// 1. every run permission in a queue is taken and cancelled: the LIFO slots, the summary
+    ///    tree (nothing is pushed into it any more, see `remote_gate`), the yield queues;
+    /// 2. every task in the slot table is marked `CLOSED` through a borrowed entry (see
+    ///    `SlotTable`); unless it is running, the sweep takes it over and drops its future here,
+    ///    even if a permission for it is still queued somewhere (a worker's own LIFO slot or yield
+    ///    queue, which that worker empties when it leaves its loop) or in flight with a waker:
+    ///    such a permission is void. A running task is finished as cancelled by its worker after
+    ///    the poll.
+    ///
+    /// When `workers_gone` (every worker has left its loop), every signal is cleared and every
+    /// permit drained at the end.
+    pub(crate) fn sweep_after_shutdown(self: &Arc<Self>, workers_gone: bool) {
+        debug_assert!(self.is_shutdown());
+        let _context = context::enter(self, None);
         for w in 0..self.workers {
-            let waker = self.tree.waker(w);
-            self.tree.sync_partition_summary(w);
-            waker.try_unmark_yield(|| true);
-            waker.drain_permits();
+            while let Some(t) = self.take_lifo(w) {
+                t.cancel();
+            }
+            while let Some(slot) = self.tree.claim_in_partition(w) {
+                self.task_for_slot(slot).cancel();
+            }
+            while let Some(slot) = self.tree.steal(w, w) {
+                self.task_for_slot(slot).cancel();
+            }
+            loop {
+                match self.yield_stealers[w].steal() {
+                    crossbeam_deque::Steal::Success(t) => t.cancel(),
+                    crossbeam_deque::Steal::Retry => continue,
+                    crossbeam_deque::Steal::Empty => break,
+                }
+            }
+        }
+        for slot in self.table.allocated_slots() {
+            let Some(raw) = self.table.take(slot) else {
+                continue;
+            };
+            // SAFETY: we hold the table's reference while the entry is out, and nobody else can
+            // drop it meanwhile (the task's `release` waits for the entry to come back).
+            let taken = unsafe { task::shutdown_take_over(raw) };
+            self.table.put_back(slot, raw);
+            if let Some(task) = taken {
+                // We are its runner now, with our own reference: its future is dropped here.
+                task.finish();
+            }
+        }
+        if workers_gone {
+            for w in 0..self.workers {
+                let waker = self.tree.waker(w);
+                self.tree.sync_partition_summary(w);
+                waker.try_unmark_yield(|| true);
+                waker.drain_permits();
+            }
         }
     }
 }
 
+/// A thread inside the remote gate (see `Shared::remote_gate`); leaves it when dropped, also on
+/// unwind, so shutdown never waits for a thread that panicked inside.
+struct RemoteGate<'a>(&'a Shared);
+
+impl<'a> RemoteGate<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        // SeqCst: either shutdown's wait reads this increment (and waits for our push), or our
+        // check of the flag that follows reads its store.
+        shared.remote_gate.fetch_add(1, Ordering::SeqCst);
+        RemoteGate(shared)
+    }
+}
+
+impl Drop for RemoteGate<'_> {
+    fn drop(&mut self) {
+        self.0.remote_gate.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Schedule for Arc<Shared> {
+    /// On one of our workers: its LIFO slot. Elsewhere: the summary tree, through the remote gate.
+    /// After shutdown: nowhere (nobody reads the queues any more); the task is cancelled here.
     #[inline]
     fn schedule(&self, task: Notified) {
         match context::current_worker_of(self) {
+            // A worker that has not seen the flag yet may still push into its own LIFO slot: it
+            // cancels what is there when it leaves its loop.
             Some(w) if !self.is_shutdown() => self.push_local(w, task),
-            _ => self.push_remote(task),
+            // After shutdown a wake or an abort queues nothing: the sweep takes the task over and
+            // drops its future. Not here: a waker often runs under its own locks, which the
+            // future's `Drop` may take again.
+            Some(_) => task.forget_after_shutdown(),
+            None => {
+                let gate = RemoteGate::enter(self);
+                if self.is_shutdown() {
+                    drop(gate);
+                    task.forget_after_shutdown();
+                } else {
+                    self.push_remote(task);
+                }
+            }
         }
     }
 
@@ -328,8 +393,10 @@ impl Schedule for Arc<Shared> {
         if task.slot == NO_SLOT {
             return false;
         }
-        let table_ref = self.table.take(task.slot).is_some();
+        // The entry is filled from the spawn until now (or borrowed by the sweep for a moment),
+        // so the table's reference always comes back here.
+        let _table_ref = self.table.take_or_wait(task.slot);
         self.tree.release_task(SlotId::from_index(task.slot));
-        table_ref
+        true
     }
 }

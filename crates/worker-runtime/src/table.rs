@@ -5,6 +5,14 @@
 //! ever moving an entry: a reader needs no epoch or lock, and segments are freed only when the
 //! table drops. While a task occupies its slot the table holds one reference to it; whoever
 //! [`take`](SlotTable::take)s the pointer out owns that reference.
+//!
+//! An entry is empty between a spawn's reservation and its insert (nobody else knows the slot
+//! yet) and after the task's `release` took it out, with one exception: shutdown's sweep borrows
+//! an entry (takes it, marks the task cancelled, puts it back: atomics only, no user code), so that
+//! it can touch a task without racing that task's free. A worker that claimed the slot's tree bit,
+//! or the task's own `release`, that finds the entry empty is inside that short window and waits
+//! for the pointer to come back ([`get_or_wait`](SlotTable::get_or_wait),
+//! [`take_or_wait`](SlotTable::take_or_wait)).
 
 use crate::sync::{AtomicPtr, Ordering};
 use crate::task::Header;
@@ -45,9 +53,9 @@ impl SlotTable {
                 .map(|_| AtomicPtr::new(ptr::null_mut()))
                 .collect();
             let fresh = Box::into_raw(fresh).cast::<AtomicPtr<Header>>();
-            // AcqRel: Release publishes the initialised segment; Acquire reads a competitor's.
-            match dir.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
-            {
+            // SeqCst: publishes the initialised segment (and reads a competitor's) in the single
+            // order that shutdown's sweep reads the directory in (see `allocated_slots`).
+            match dir.compare_exchange(ptr::null_mut(), fresh, Ordering::SeqCst, Ordering::SeqCst) {
                 Ok(_) => seg = fresh,
                 Err(existing) => {
                     // SAFETY: `fresh` came from the Box above and was never shared.
@@ -70,32 +78,61 @@ impl SlotTable {
     }
 
     /// Stores a freshly spawned task's pointer (with the table's reference) in its slot.
+    ///
+    /// SeqCst (a locked swap, as any swap on x86): a spawn that then reads "not shut down" is
+    /// ordered before shutdown's flag, and so before the sweep's pass over the table, which then
+    /// sees this task; a spawn that reads "shut down" cancels the task itself.
     pub(crate) fn insert(&self, slot: usize, task: NonNull<Header>) {
         let entry = self.entry(slot);
-        // Release: the task's initialised header is published with the pointer; the worker that
-        // claims the slot's tree bit (a SeqCst chain after this store) loads it with Acquire.
-        let old = entry.swap(task.as_ptr(), Ordering::Release);
+        let old = entry.swap(task.as_ptr(), Ordering::SeqCst);
         debug_assert!(old.is_null(), "slot {slot} reused while occupied");
     }
 
-    /// The task in `slot`, if any. The caller must hold something that keeps it alive (the run
-    /// permission behind a claimed tree bit).
-    pub(crate) fn get(&self, slot: usize) -> Option<NonNull<Header>> {
-        // Acquire: pairs with the Release in `insert`.
-        NonNull::new(self.entry(slot).load(Ordering::Acquire))
+    /// Puts back a pointer that [`take`](Self::take) returned to the sweep (with its reference).
+    pub(crate) fn put_back(&self, slot: usize, task: NonNull<Header>) {
+        // Release: our uses of the task (the cancel mark) come before the next taker's, which
+        // takes with AcqRel.
+        let old = self.entry(slot).swap(task.as_ptr(), Ordering::Release);
+        debug_assert!(old.is_null(), "slot {slot} filled while the sweep held it");
+    }
+
+    /// The task in `slot`, whose tree bit the caller claimed (so the task is alive and its entry
+    /// is filled, or borrowed by the sweep for a moment: then this waits for it).
+    pub(crate) fn get_or_wait(&self, slot: usize) -> NonNull<Header> {
+        let entry = self.entry(slot);
+        loop {
+            // Acquire: pairs with the swap in `insert` / `put_back`.
+            if let Some(task) = NonNull::new(entry.load(Ordering::Acquire)) {
+                return task;
+            }
+            wait_for_sweep();
+        }
     }
 
     /// Removes the pointer from `slot`; the caller owns the table's reference if one comes back.
     pub(crate) fn take(&self, slot: usize) -> Option<NonNull<Header>> {
-        // AcqRel: Acquire the task written by `insert`; Release our prior uses to the next owner.
-        NonNull::new(self.entry(slot).swap(ptr::null_mut(), Ordering::AcqRel))
+        // SeqCst: Acquire the task written by `insert`, Release our prior uses to the next owner,
+        // and, in the sweep, read in the single order that `insert`'s swap is in.
+        NonNull::new(self.entry(slot).swap(ptr::null_mut(), Ordering::SeqCst))
+    }
+
+    /// [`take`](Self::take) for the task's own `release`: the entry is filled from the spawn
+    /// until this call, except while the sweep borrows it, which this waits out.
+    pub(crate) fn take_or_wait(&self, slot: usize) -> NonNull<Header> {
+        loop {
+            if let Some(task) = self.take(slot) {
+                return task;
+            }
+            wait_for_sweep();
+        }
     }
 
     /// Every slot index below the capacity whose segment exists (for shutdown's sweep).
     pub(crate) fn allocated_slots(&self) -> impl Iterator<Item = usize> + '_ {
         self.segments.iter().enumerate().flat_map(move |(i, dir)| {
-            // Acquire: as in `segment`.
-            let present = !dir.load(Ordering::Acquire).is_null();
+            // SeqCst: a segment installed by a spawn that read "not shut down" is seen here (the
+            // same single-order argument as `insert`).
+            let present = !dir.load(Ordering::SeqCst).is_null();
             let start = i * SEGMENT_LEN;
             let end = if present {
                 (start + SEGMENT_LEN).min(self.capacity)
@@ -105,6 +142,15 @@ impl SlotTable {
             start..end
         })
     }
+}
+
+/// One turn of the wait for the sweep to put a borrowed entry back (a few atomics away).
+#[cold]
+fn wait_for_sweep() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+    #[cfg(not(loom))]
+    std::thread::yield_now();
 }
 
 impl Drop for SlotTable {

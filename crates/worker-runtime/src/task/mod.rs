@@ -79,6 +79,18 @@ impl Notified {
     pub(crate) fn cancel(self) {
         drop(self);
     }
+
+    /// Gives up a run permission after shutdown began without running any user code: only the
+    /// permission's reference is dropped. The task is left `SCHEDULED` for shutdown's sweep, which
+    /// takes it over and drops its future (see [`shutdown_take_over`]). For wakes, which often run
+    /// under the waker's own locks, where dropping a future (which may take those locks) could
+    /// deadlock.
+    pub(crate) fn forget_after_shutdown(self) {
+        let raw = self.into_raw();
+        // SAFETY: the permission's reference is ours; SCHEDULED stays set, so no other waker
+        // takes a permission for this task again, and the sweep's take-over ignores SCHEDULED.
+        unsafe { raw::drop_refs(raw, 1) };
+    }
 }
 
 impl Drop for Notified {
@@ -86,11 +98,10 @@ impl Drop for Notified {
         // SAFETY: we hold a reference.
         let header = unsafe { self.raw.as_ref() };
         // Release: the CLOSED mark comes with everything before it; `run` acquires the state.
-        header
-            .state
-            .fetch_or(CLOSED, crate::sync::Ordering::Release); // edge: see the comment above
-                                                               // SAFETY: we hold the run permission; `run` consumes it (CLOSED makes it drop the future
-                                                               // and finish), and `self` is not used again.
+        let edge = crate::sync::Ordering::Release; // pairs with the Acquire load in `run`
+        header.state.fetch_or(CLOSED, edge);
+        // SAFETY: we hold the run permission; `run` consumes it (CLOSED makes it drop the future
+        // and finish), and `self` is not used again.
         let _ = unsafe { (header.vtable.run)(self.raw) };
     }
 }
@@ -123,42 +134,52 @@ pub(crate) unsafe fn drop_table_ref(raw: NonNull<Header>) {
     unsafe { raw::drop_refs(raw, 1) }
 }
 
-/// Cancels a task found in the slot table at shutdown: marks it `CLOSED`, and if it is idle (no run
-/// permission outstanding) takes the permission and drops its future here.
+/// Shutdown's take-over of a task found in the slot table: unless it is running or finished, the
+/// caller becomes its runner (sets `RUNNING` and `CLOSED`, even if a run permission for it is
+/// queued or in flight: that permission is void from now on, see `run`) and gets a
+/// [`TakenOver`] whose [`finish`](TakenOver::finish) drops the future as cancelled. A running task
+/// is only marked `CLOSED`: its runner finishes it after the poll. Runs no user code.
 ///
 /// # Safety
-/// The caller holds a reference (the table's).
-pub(crate) unsafe fn shutdown_cancel(raw: NonNull<Header>) {
+/// The caller holds a reference for the duration of the call (the table's).
+pub(crate) unsafe fn shutdown_take_over(raw: NonNull<Header>) -> Option<TakenOver> {
     // SAFETY: the caller holds a reference.
     let header = unsafe { raw.as_ref() };
     // Acquire: pairs with the AcqRel transitions of wake/run/finish.
     let mut s = header.state.load(crate::sync::Ordering::Acquire);
     loop {
-        if s & (state::COMPLETE | CLOSED) != 0 {
-            // Finished, or already cancelled with a permission holder that will finish it.
-            return;
+        if s & state::COMPLETE != 0 || s & (state::RUNNING | CLOSED) == state::RUNNING | CLOSED {
+            return None;
         }
-        let idle = s & (state::SCHEDULED | state::RUNNING) == 0;
-        let next = if idle {
-            (s | CLOSED | state::SCHEDULED) + REF_ONE
+        let take = s & state::RUNNING == 0;
+        let next = if take {
+            (s | CLOSED | state::RUNNING) + REF_ONE
         } else {
             s | CLOSED
         };
-        // AcqRel: as in `JoinHandle::abort`.
+        // AcqRel: acquire the previous poll's writes to the stage (we may drop the future next)
+        // and release CLOSED to the runner, which loads the state with Acquire after its poll.
         match header.state.compare_exchange_weak(
             s,
             next,
             crate::sync::Ordering::AcqRel, // edge: see the comment above
             crate::sync::Ordering::Acquire, // edge: see the comment above
         ) {
-            Ok(_) => {
-                if idle {
-                    // SAFETY: we took the run permission and its reference.
-                    let _ = unsafe { Notified::from_raw(raw) }.run();
-                }
-                return;
-            }
+            Ok(_) => return take.then_some(TakenOver { raw }),
             Err(actual) => s = actual,
         }
+    }
+}
+
+/// A task that shutdown's sweep took over (it holds `RUNNING` and one reference).
+pub(crate) struct TakenOver {
+    raw: NonNull<Header>,
+}
+
+impl TakenOver {
+    /// Drops the future and finishes the task as cancelled (its handle resolves).
+    pub(crate) fn finish(self) {
+        // SAFETY: we hold RUNNING and the reference that `finish` drops.
+        unsafe { (self.raw.as_ref().vtable.finish_cancelled)(self.raw) }
     }
 }

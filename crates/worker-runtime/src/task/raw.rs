@@ -28,6 +28,8 @@ pub(crate) enum RunOutcome {
 /// Type-erased operations on a task allocation.
 pub(crate) struct Vtable {
     pub(crate) run: unsafe fn(NonNull<Header>) -> RunOutcome,
+    /// Finishes a task as cancelled; the caller set `RUNNING` itself (shutdown's take-over).
+    pub(crate) finish_cancelled: unsafe fn(NonNull<Header>),
     pub(crate) schedule: unsafe fn(NonNull<Header>),
     /// Moves the stored result into `*mut Option<Result<T, JoinError>>`.
     pub(crate) read_output: unsafe fn(NonNull<Header>, *mut ()),
@@ -70,6 +72,7 @@ where
 {
     const VTABLE: Vtable = Vtable {
         run: Self::run,
+        finish_cancelled: Self::finish_cancelled,
         schedule: Self::schedule,
         read_output: Self::read_output,
         drop_output: Self::drop_output,
@@ -100,7 +103,15 @@ where
         // the poll sees whatever the waker published before waking.
         let mut s = header.state.load(Ordering::Acquire);
         loop {
-            debug_assert!(s & SCHEDULED != 0 && s & RUNNING == 0 && s & COMPLETE == 0);
+            debug_assert!(s & SCHEDULED != 0);
+            if s & (RUNNING | COMPLETE) != 0 {
+                // Shutdown's sweep took the task over while this permission was queued or in
+                // flight (see `task::shutdown_take_over`): it finishes the task; the permission is
+                // void and only its reference is left to drop.
+                // SAFETY: the permission's reference is ours.
+                unsafe { drop_refs(ptr, 1) };
+                return RunOutcome::Done;
+            }
             let next = (s & !SCHEDULED) | RUNNING;
             // AcqRel: acquire the previous poll's writes to the stage and any waker's publication;
             // release nothing new yet (the stage is only touched while RUNNING is ours).
@@ -125,7 +136,11 @@ where
         );
         let mut cx = Context::from_waker(&waker);
         let polled = catch_unwind(AssertUnwindSafe(|| {
-            cell.stage.with_mut(|stage| {
+            // If the poll panics, the guard drops the future *while the panic unwinds*, as tokio
+            // does: its `Drop` sees `std::thread::panicking()`, and a `std::sync::MutexGuard` it
+            // holds poisons its mutex, as std promises for a panicking holder.
+            let guard = DropStageOnUnwind(&cell.stage);
+            let poll = cell.stage.with_mut(|stage| {
                 // SAFETY: RUNNING is ours, so nobody else touches the stage.
                 match unsafe { &mut *stage } {
                     Stage::Running(fut) => {
@@ -136,7 +151,9 @@ where
                     }
                     _ => unreachable!("a task was polled after its future was dropped"),
                 }
-            })
+            });
+            std::mem::forget(guard);
+            poll
         }));
         match polled {
             Ok(Poll::Ready(out)) => {
@@ -186,25 +203,42 @@ where
         }
     }
 
+    /// # Safety
+    /// The caller set `RUNNING` (shutdown's take-over) and owns the reference `finish` drops.
+    unsafe fn finish_cancelled(ptr: NonNull<Header>) {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::finish(ptr, Err(JoinError::cancelled())) };
+    }
+
     /// Drops the future, stores `result`, releases the slot, publishes `COMPLETE`, wakes the
     /// awaiter and drops the run permission's reference (and the table's, if the release handed it
     /// back).
     ///
     /// # Safety
     /// The caller holds `RUNNING`.
+    ///
+    /// Every piece of user code it runs is contained: the future's `Drop` (a panic there turns the
+    /// result into `Err(JoinError::Panic)`, as in tokio, whatever the poll returned), the output's
+    /// and panic payloads' `Drop`s, and the awaiter's `wake`.
     unsafe fn finish(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
         // SAFETY: the caller holds RUNNING, so the task is live.
         let cell = unsafe { Self::cell(ptr) };
         let header = &cell.header;
-        // Drop the future in place first: the slot may be reused only after that.
+        // Drop the future in place first (unless a panicking poll already did): the slot may be
+        // reused only after that.
         let dropped = catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING is ours, so the stage is ours.
             cell.stage
                 .with_mut(|stage| unsafe { *stage = Stage::Consumed })
         }));
-        let result = match (result, dropped) {
-            (Err(e), Err(payload)) if e.is_cancelled() => Err(JoinError::panic(payload)),
-            (r, _) => r,
+        let result = match dropped {
+            Ok(()) => result,
+            Err(payload) => {
+                // The future's `Drop` panicked: that panic is the task's result, and the output
+                // (or error) it replaces is dropped here, contained.
+                drop_contained(result);
+                Err(JoinError::panic(payload))
+            }
         };
         // SAFETY: as above.
         cell.stage
@@ -220,19 +254,22 @@ where
         });
         let prev = prev.unwrap_or_else(|s| s);
         if prev & HANDLE == 0 {
-            // Nobody will read the output: drop it now, here.
-            let _ = catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: no handle exists and COMPLETE is set, so nobody else touches the stage.
-                cell.stage
-                    .with_mut(|stage| unsafe { *stage = Stage::Consumed })
-            }));
+            // Nobody will read the output: drop it now, here (contained, payloads included).
+            // SAFETY: no handle exists and COMPLETE is set, so nobody else touches the stage.
+            let stage = cell
+                .stage
+                .with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
+            drop_contained(stage);
         }
         if prev & AWAITER != 0 {
             // SAFETY: AWAITER was set when we set COMPLETE, so the handle no longer writes the cell
             // (its CASes fail on COMPLETE) and the waker in it is ours to take.
             let waker = header.awaiter.with_mut(|w| unsafe { (*w).take() });
             if let Some(w) = waker {
-                w.wake();
+                // The awaiter's waker is user code: a panic in it must not end this thread.
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake())) {
+                    drop_contained(payload);
+                }
             }
         }
         let n = if table_ref { 2 } else { 1 };
@@ -257,16 +294,39 @@ where
     unsafe fn drop_output(ptr: NonNull<Header>) {
         // SAFETY: called by the JoinHandle after it saw COMPLETE; the stage is the handle's.
         let cell = unsafe { Self::cell(ptr) };
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: as above.
-            cell.stage
-                .with_mut(|stage| unsafe { *stage = Stage::Consumed })
-        }));
+        // SAFETY: as above.
+        let stage = cell
+            .stage
+            .with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
+        drop_contained(stage);
     }
 
     unsafe fn dealloc(ptr: NonNull<Header>) {
         // SAFETY: the last reference is gone; the allocation came from `Box<Cell<F, S>>`.
         drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    }
+}
+
+/// Drops the future of a task whose poll panicked, during the unwind (see `run`). Forgotten when
+/// the poll returns normally.
+struct DropStageOnUnwind<'a, F: Future>(&'a UnsafeCell<Stage<F>>);
+
+impl<F: Future> Drop for DropStageOnUnwind<'_, F> {
+    fn drop(&mut self) {
+        // SAFETY: the guard lives only inside `run`'s poll, while RUNNING is ours, and the poll's
+        // borrow of the stage ended when it unwound out of `with_mut`.
+        self.0.with_mut(|stage| unsafe { *stage = Stage::Consumed });
+    }
+}
+
+/// Drops `value` on a runtime thread without letting a panic in its `Drop` escape. A panic payload
+/// whose own `Drop` panics is dropped the same way once more; a third payload is leaked (a payload
+/// that panics on every drop could otherwise keep this thread busy forever).
+pub(crate) fn drop_contained<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
     }
 }
 
