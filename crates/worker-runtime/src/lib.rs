@@ -27,10 +27,22 @@
 //!   the task (one allocation: header, future, output) and either puts it in the worker's LIFO
 //!   slot (from a worker) or sets its tree bit (from anywhere else), which notifies the owner of
 //!   the slot's leaf through its `SignalWaker`;
-//! * a worker looks in its LIFO slot, then its partition and its FIFO yield queue alternately,
-//!   then steals (LIFO slots, other partitions, yield queues), then parks;
+//! * a worker looks in its LIFO slot (at most three times in a row), then its partition and its
+//!   FIFO yield queue strictly alternately (every 31st turn it also looks at the other workers'
+//!   work, so no runnable task waits for more than a bounded number of other polls), then steals
+//!   (LIFO slots, other partitions, yield queues), then parks;
 //! * at most one idle worker is woken per burst of new work, and no futex syscall is made unless
 //!   a worker sleeps.
+//!
+//! * every call into user code on a runtime thread is contained: a panic in a poll, in a
+//!   future's or an output's `Drop`, in a panic payload's `Drop` or in a `JoinHandle`'s waker
+//!   never ends a worker (a panicking task's `JoinHandle` gives `JoinError::Panic`, as in tokio).
+//!
+//! Dropping a [`Runtime`] (or [`Runtime::shutdown_timeout`]) refuses new spawns, cancels every task
+//! that is not running (its future is dropped, its `JoinHandle` resolves to a cancelled
+//! [`JoinError`]), wakes the workers and waits for them to leave; `shutdown_timeout` waits at most
+//! its timeout, and a worker still inside a poll then drops that task as cancelled when the poll
+//! returns. Dropped inside one of its own tasks, a runtime does the same but waits for no thread.
 //!
 //! The no-lost-wakeup argument is in `docs/no-lost-wakeup.md` at the workspace root.
 
