@@ -53,11 +53,21 @@ struct Inner {
     /// back by `release` (so `finish` drops it, as in the runtime).
     table: Mutex<Vec<Option<TableRef>>>,
     released: AtomicUsize,
+    /// Set (under the queue lock) when shutdown begins: nothing is queued after it.
+    closed: loom::sync::atomic::AtomicBool,
 }
 
 impl Inner {
+    /// Queues `task`, or after [`TestScheduler::shutdown`] began gives the permission up as the
+    /// runtime's `Schedule` does (`Notified::forget_after_shutdown`: the sweep takes the task over).
     fn push(&self, task: Notified) {
-        self.queue.lock().unwrap().push_back(task);
+        let mut queue = self.queue.lock().unwrap();
+        if self.closed.load(Ordering::SeqCst) {
+            drop(queue);
+            task.forget_after_shutdown();
+        } else {
+            queue.push_back(task);
+        }
     }
 }
 
@@ -86,9 +96,15 @@ impl Schedule for TaskSched {
         // SAFETY: called once per task, by the thread that holds `RUNNING` (see the impl above).
         self.finished.with_mut(|f| unsafe { *f = true });
         self.inner.released.fetch_add(1, Ordering::SeqCst);
-        let taken = self.inner.table.lock().unwrap()[task.slot].take();
-        assert!(taken.is_some(), "task in slot {} released twice", task.slot);
-        true
+        // The entry is filled until now, except while the sweep borrows it (as in the runtime's
+        // `SlotTable::take_or_wait`): wait that out.
+        loop {
+            let taken = self.inner.table.lock().unwrap()[task.slot].take();
+            if taken.is_some() {
+                return true;
+            }
+            loom::thread::yield_now();
+        }
     }
 }
 
@@ -121,6 +137,7 @@ impl TestScheduler {
                 queue: Mutex::new(VecDeque::new()),
                 table: Mutex::new(Vec::new()),
                 released: AtomicUsize::new(0),
+                closed: loom::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -188,38 +205,35 @@ impl TestScheduler {
 }
 
 impl TestScheduler {
-    /// The runtime's shutdown sweep (`Shared::sweep_after_shutdown`) on this scheduler: drops every
-    /// queued run permission (cancelling its task), cancels every idle task through
-    /// `task::shutdown_take_over`, and repeats until no task is left. Other model threads may still
-    /// wake or abort tasks meanwhile; a permission taken by such a wake and not queued yet is
-    /// waited for (with `yield_now`). Nothing may run tasks concurrently (as in the runtime, where
-    /// the workers have exited).
+    /// The runtime's shutdown protocol (`Shared::sweep_after_shutdown`) on this scheduler: from now
+    /// on nothing is queued (a wake or an abort gives its permission up); every queued permission
+    /// is cancelled; then every task in the table is taken over through a borrowed entry (taken
+    /// out under the lock, `task::shutdown_take_over`, put back) and, unless it is running,
+    /// finished as cancelled here. Other model threads may still wake, abort or run tasks
+    /// meanwhile; a running task is finished by its runner.
     pub fn shutdown(&self) {
-        loop {
-            // Queued permissions first: dropping one cancels its task (drops the future here).
-            while let Some(task) = {
-                let next = self.inner.queue.lock().unwrap().pop_front();
-                next
-            } {
-                task.cancel();
-            }
-            let live: Vec<NonNull<Header>> = {
-                let table = self.inner.table.lock().unwrap();
-                table.iter().flatten().map(|t| t.0).collect()
+        {
+            let _queue = self.inner.queue.lock().unwrap();
+            self.inner.closed.store(true, Ordering::SeqCst);
+        }
+        while let Some(task) = {
+            let next = self.inner.queue.lock().unwrap().pop_front();
+            next
+        } {
+            task.cancel();
+        }
+        let slots = self.inner.table.lock().unwrap().len();
+        for slot in 0..slots {
+            let Some(entry) = self.inner.table.lock().unwrap()[slot].take() else {
+                continue;
             };
-            if live.is_empty() {
-                break;
+            // SAFETY: we hold the table's reference while the entry is out; the task's `release`
+            // waits for it to come back.
+            let taken = unsafe { task::shutdown_take_over(entry.0) };
+            self.inner.table.lock().unwrap()[slot] = Some(entry);
+            if let Some(task) = taken {
+                task.finish();
             }
-            for raw in live {
-                // SAFETY: the table holds a reference to every task collected above until the
-                // task's own `finish` takes it out, and only this thread finishes tasks now
-                // (nothing runs them concurrently, see above), so each is alive when we get to it.
-                if let Some(task) = unsafe { task::shutdown_take_over(raw) } {
-                    task.finish();
-                }
-            }
-            // A wake on another thread may hold a permission it has not queued yet.
-            loom::thread::yield_now();
         }
     }
 }

@@ -427,3 +427,46 @@ fn two_runners_race_a_wake() {
         assert_eq!(output_drops.get(), 1, "the output is dropped exactly once");
     });
 }
+
+/// (g) Shutdown's take-over races a runner and a wake. The task waits for its one-shot; one
+/// thread fires it (a wake that queues the permission before shutdown, or gives it up after),
+/// another runs whatever is queued, while the sweep takes over every task that is not running.
+/// Whoever wins, the future is dropped exactly once, the slot released once, nothing stays queued,
+/// and the handle resolves: `Ok` if the runner completed the task first, cancelled otherwise.
+#[test]
+fn shutdown_take_over_races_a_runner_and_a_wake() {
+    model(0, || {
+        let sched = Arc::new(TestScheduler::new());
+        let (handle, shot, future_drops, output_drops, completed) = spawn_wait_shot(&sched);
+        assert!(sched.run_one());
+        let runner = {
+            let sched = Arc::clone(&sched);
+            thread::spawn(move || {
+                sched.run_until_idle();
+            })
+        };
+        let waker_thread = thread::spawn(move || shot.fire());
+        sched.shutdown();
+        waker_thread.join().unwrap();
+        runner.join().unwrap();
+
+        assert_eq!(
+            sched.queued(),
+            0,
+            "a permission was queued after shutdown began"
+        );
+        assert_eq!(sched.released(), 1, "the slot is released exactly once");
+        assert_eq!(future_drops.get(), 1, "the future is dropped exactly once");
+        match expect_ready(handle) {
+            Ok(out) => {
+                assert_eq!(completed.get(), 1);
+                drop(out);
+                assert_eq!(output_drops.get(), 1, "the output is dropped exactly once");
+            }
+            Err(e) => {
+                assert!(e.is_cancelled(), "unexpected error {e:?}");
+                assert_eq!(completed.get(), 0, "a cancelled task never completed");
+            }
+        }
+    });
+}

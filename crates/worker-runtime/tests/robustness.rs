@@ -67,7 +67,9 @@ struct BombPayload(#[allow(dead_code)] Bomb);
 /// Checks that the runtime still runs tasks on every worker and that dropping it returns.
 fn still_alive_then_drop(rt: Runtime, workers: usize) {
     let sum = rt.block_on(async {
-        let hs: Vec<_> = (0..4 * workers as u64).map(|i| spawn(async move { i })).collect();
+        let hs: Vec<_> = (0..4 * workers as u64)
+            .map(|i| spawn(async move { i }))
+            .collect();
         let mut sum = 0;
         for h in hs {
             sum += h.await.unwrap();
@@ -169,7 +171,10 @@ fn ready_then_panic_in_drop_is_a_panic_not_ok() {
     let err = block_on(rt.spawn(ReadyThenPanic)).unwrap_err();
     assert!(err.is_panic(), "got {err:?}");
     let payload = err.into_panic();
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"on purpose: drop after Ready"));
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"on purpose: drop after Ready")
+    );
     still_alive_then_drop(rt, 1);
 }
 
@@ -228,7 +233,9 @@ fn shutdown_timeout_zero_cancels_every_idle_task() {
         let rt = rt(2);
         let drops = DropCounter::new();
         let started = Arc::new(AtomicUsize::new(0));
-        let handles: Vec<_> = (0..10).map(|_| pending_task(&rt, &drops, &started)).collect();
+        let handles: Vec<_> = (0..10)
+            .map(|_| pending_task(&rt, &drops, &started))
+            .collect();
         wait_until(|| started.load(Ordering::SeqCst) == 10);
         rt.shutdown_timeout(Duration::ZERO);
         assert_eq!(drops.dropped(), 10, "every pending future is dropped");
@@ -278,7 +285,11 @@ fn shutdown_timeout_with_a_stuck_worker_cancels_the_rest_and_the_stuck_task_late
     });
     in_poll.recv().unwrap();
     rt.shutdown_timeout(Duration::from_millis(100));
-    assert_eq!(drops.dropped(), 10, "every task but the stuck one is dropped");
+    assert_eq!(
+        drops.dropped(),
+        10,
+        "every task but the stuck one is dropped"
+    );
     for h in &handles {
         assert!(h.is_finished());
     }
@@ -308,7 +319,9 @@ fn dropping_the_runtime_inside_its_own_task_does_not_hang() {
         let rt = rt(workers);
         let drops = DropCounter::new();
         let started = Arc::new(AtomicUsize::new(0));
-        let others: Vec<_> = (0..5).map(|_| pending_task(&rt, &drops, &started)).collect();
+        let others: Vec<_> = (0..5)
+            .map(|_| pending_task(&rt, &drops, &started))
+            .collect();
         wait_until(|| started.load(Ordering::SeqCst) == 5);
         let slot = Arc::new(Mutex::new(None::<Runtime>));
         let (dropped_tx, dropped_rx) = mpsc::channel::<()>();
