@@ -80,10 +80,15 @@ impl Judge {
                     .nth(1)
                     .cloned()
                     .unwrap_or_default();
+                let cfg = command
+                    .rustflags
+                    .split_whitespace()
+                    .find(|w| w.starts_with("negative_control"))
+                    .unwrap_or("negative_control");
                 if outcome.success {
                     Err(format!(
-                    "{target} passed under --cfg negative_control: the model no longer catches the planted bug"
-                ))
+                        "{target} passed under --cfg {cfg}: the model no longer catches the planted bug"
+                    ))
                 } else if diagnose::failed_tests(out).is_empty() || !out.contains("panicked at") {
                     Err(format!(
                         "{target} failed without a loom/assert panic: {}",
@@ -119,7 +124,8 @@ mod tests {
 
     #[test]
     fn judges_outcomes() {
-        let cmd = Invocation::new(Program::Cargo, &["test", "--test", "loom_a"]);
+        let cmd = Invocation::new(Program::Cargo, &["test", "--test", "loom_a"])
+            .rustflags("--cfg loom --cfg negative_control=\"my_bug\"");
         let ok = "test a ... ok\ntest result: ok. 1 passed; 0 failed\n";
         let none = "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out\n";
         let panicked =
@@ -154,7 +160,7 @@ mod tests {
         assert!(Judge::MustFailWithPanic
             .apply(&cmd, &outcome(true, ok))
             .unwrap_err()
-            .starts_with("loom_a passed under --cfg negative_control"));
+            .starts_with("loom_a passed under --cfg negative_control=\"my_bug\": "));
         assert!(Judge::MustFailWithPanic
             .apply(
                 &cmd,

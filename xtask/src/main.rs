@@ -13,12 +13,12 @@ mod table;
 mod toolchain;
 mod verify;
 
-use steps::Step;
+use steps::{Check, Step};
 use verify::Options;
 
 /// Printed for `--help` and after a usage error.
 const USAGE: &str = "\
-usage: cargo xtask verify [--thorough] [--only STEP]... [-p CRATE]... [--timeout SECS]
+usage: cargo xtask verify [--thorough] [--only STEP|CHECK]... [-p CRATE]... [--timeout SECS]
 
 Runs, per workspace crate and in this order: fmt, clippy (-D warnings,
 --all-targets, normally and with --cfg loom), test, loom, Miri and
@@ -31,10 +31,12 @@ fmt and clippy only. Per-crate options live in [package.metadata.verify]
 (see docs/verify.md).
 
 options:
-  --thorough         loom preemptions=3, Miri seeds 0..32, loom negative
-                     controls, VERIFY_THOROUGH=1 for the tests
+  --thorough         loom preemptions=3, Miri seeds 0..32, 8x the
+                     miri-preempt seeds, VERIFY_THOROUGH=1 for the tests
   --only STEP        run only STEP: fmt, clippy, test, loom, miri, tsan;
-                     repeatable or comma-separated (--only fmt,clippy)
+                     or only one check (a table row kind): clippy-loom,
+                     loom-neg, miri-seeds, miri-preempt; repeatable or
+                     comma-separated (--only fmt,loom-neg)
   -p, --package CRATE
                      verify only CRATE; repeatable
   --timeout SECS     kill a command (and its test processes) that runs
@@ -83,14 +85,20 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--thorough" if inline.is_none() => opts.thorough = true,
             "--only" => {
                 for name in value("--only")?.split(',').map(str::trim) {
-                    let step = Step::parse(name).ok_or_else(|| {
-                        format!(
-                            "--only: unknown step `{name}` (allowed: {})",
-                            Step::ALL.map(Step::name).join(", ")
-                        )
-                    })?;
-                    if !opts.only.contains(&step) {
-                        opts.only.push(step);
+                    if let Some(step) = Step::parse(name) {
+                        if !opts.only.contains(&step) {
+                            opts.only.push(step);
+                        }
+                    } else if let Some(check) = Check::parse(name) {
+                        if !opts.checks.contains(&check) {
+                            opts.checks.push(check);
+                        }
+                    } else {
+                        return Err(format!(
+                            "--only: unknown step `{name}` (steps: {}; checks: {})",
+                            Step::ALL.map(Step::name).join(", "),
+                            Check::ALL.map(Check::name).join(", ")
+                        ));
                     }
                 }
             }
@@ -163,8 +171,21 @@ mod tests {
         ]);
         assert!(o.thorough);
         assert_eq!(o.only, [Step::Fmt, Step::Clippy, Step::Miri]);
+        assert!(o.checks.is_empty());
         assert_eq!(o.packages, ["signal-waker", "timer-wheel"]);
         assert_eq!(o.timeout, None);
+    }
+
+    #[test]
+    fn only_takes_single_checks_too() {
+        let o = opts(&["verify", "--only", "loom-neg,miri-preempt", "--only=test"]);
+        assert_eq!(o.only, [Step::Test]);
+        assert_eq!(o.checks, [Check::LoomNeg, Check::MiriPreempt]);
+        assert!(o.wants(Check::LoomNeg));
+        assert!(o.wants(Check::Test));
+        assert!(!o.wants(Check::Loom));
+        assert!(!o.wants(Check::Miri));
+        assert!(Options::default().wants(Check::Tsan));
     }
 
     #[test]

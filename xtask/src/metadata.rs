@@ -36,6 +36,9 @@ pub struct Package {
     pub role: Role,
     /// Names of `loom_*` test targets (normally `tests/loom_*.rs`), sorted.
     pub loom_targets: Vec<String>,
+    /// Bug names planted in the crate's `src/` as `negative_control = "<bug>"`
+    /// (sorted, deduplicated); see [`planted_bugs`].
+    pub planted_bugs: Vec<String>,
     /// Options from `[package.metadata.verify]` (defaults if it is malformed).
     pub verify: VerifyConfig,
     /// Why `[package.metadata.verify]` could not be read; shown as a failing
@@ -48,8 +51,14 @@ pub struct Package {
 pub struct VerifyConfig {
     /// Reason from `loom = "none: <reason>"`: the crate has no loom models.
     pub loom_none_reason: Option<String>,
-    /// `negative-control`: loom targets that must fail under `--cfg negative_control`.
-    pub negative_control: Vec<String>,
+    /// `negative-control`: per planted bug, the loom targets that must fail
+    /// under `--cfg negative_control="<bug>"`, in manifest order.
+    pub negative_control: Vec<NegativeControl>,
+    /// `miri-preempt-args`: cargo test arguments for the Miri run with
+    /// preemption on; `None` means the crate has no such row.
+    pub miri_preempt_args: Option<Vec<String>>,
+    /// `miri-preempt-seeds`: how many seeds (`0..N`) that run uses by default.
+    pub miri_preempt_seeds: Option<u32>,
     /// `miri-args`: cargo test arguments for Miri.
     pub miri_args: Option<Vec<String>>,
     /// `miri-seeds-filter`: test-name filters re-run with many seeds.
@@ -60,16 +69,28 @@ pub struct VerifyConfig {
     pub tsan_args: Option<Vec<String>>,
 }
 
+/// One entry of `negative-control`: a planted bug and the loom targets that
+/// must fail when only that bug is switched on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegativeControl {
+    /// The bug's name, the value of `negative_control` in the crate's source.
+    pub bug: String,
+    /// Loom test targets that must fail under it (non-empty).
+    pub targets: Vec<String>,
+}
+
 /// Default cargo test arguments for Miri and TSan.
 pub const DEFAULT_TEST_ARGS: [&str; 2] = ["--lib", "--tests"];
 
 /// The keys `[package.metadata.verify]` may hold.
-const KNOWN_KEYS: [&str; 6] = [
+const KNOWN_KEYS: [&str; 8] = [
     "loom",
     "negative-control",
     "miri-args",
     "miri-seeds-filter",
     "miri-flags",
+    "miri-preempt-args",
+    "miri-preempt-seeds",
     "tsan-args",
 ];
 
@@ -160,6 +181,10 @@ fn parse_package(raw: &Value, crates_dir: &Path) -> Result<Package, String> {
         }
     }
     loom_targets.sort();
+    let planted_bugs = match manifest.parent() {
+        Some(dir) if role == Role::Crate => planted_bugs(&dir.join("src")),
+        _ => Vec::new(),
+    };
     let (verify, config_error) = match raw.get("metadata").and_then(|m| m.get("verify")) {
         None | Some(Value::Null) => (VerifyConfig::default(), None),
         Some(table) => match parse_verify(&name, table) {
@@ -171,9 +196,59 @@ fn parse_package(raw: &Value, crates_dir: &Path) -> Result<Package, String> {
         name,
         role,
         loom_targets,
+        planted_bugs,
         verify,
         config_error,
     })
+}
+
+/// The text that plants a bug: `negative_control = "<bug>"`, as written in
+/// `cfg!(negative_control = "<bug>")`.
+const PLANT_MARKER: &str = "negative_control = \"";
+
+/// Bug names planted in the `.rs` files under `src` (recursively): every
+/// `negative_control = "<bug>"` outside a `//` comment line. A missing
+/// directory has none.
+pub fn planted_bugs(src: &Path) -> Vec<String> {
+    let mut bugs = Vec::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    bugs.extend(bugs_in(&text));
+                }
+            }
+        }
+    }
+    bugs.sort();
+    bugs.dedup();
+    bugs
+}
+
+/// The bug names planted in one source text (see [`planted_bugs`]).
+fn bugs_in(text: &str) -> Vec<String> {
+    let mut bugs = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find(PLANT_MARKER) {
+            rest = &rest[at + PLANT_MARKER.len()..];
+            if let Some(end) = rest.find('"') {
+                bugs.push(rest[..end].to_string());
+                rest = &rest[end..];
+            }
+        }
+    }
+    bugs
 }
 
 /// Parses the `[package.metadata.verify]` table of package `pkg`.
@@ -201,7 +276,7 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
                     })?;
                 config.loom_none_reason = Some(reason.to_string());
             }
-            "negative-control" => config.negative_control = string_list(&where_, key, value)?,
+            "negative-control" => config.negative_control = negative_controls(&where_, value)?,
             "miri-args" => config.miri_args = Some(string_list(&where_, key, value)?),
             "miri-seeds-filter" => config.miri_seeds_filter = string_list(&where_, key, value)?,
             "miri-flags" => {
@@ -218,6 +293,22 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
                 }
                 config.miri_flags = flags;
             }
+            "miri-preempt-args" => {
+                config.miri_preempt_args = Some(string_list(&where_, key, value)?)
+            }
+            "miri-preempt-seeds" => {
+                let seeds = value
+                    .as_number()
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .filter(|n| (1..=1024).contains(n))
+                    .ok_or_else(|| {
+                        format!(
+                            "{where_}: `miri-preempt-seeds` must be a whole number from 1 to 1024, found {}",
+                            value.as_number().unwrap_or(value.kind())
+                        )
+                    })?;
+                config.miri_preempt_seeds = Some(seeds);
+            }
             "tsan-args" => config.tsan_args = Some(string_list(&where_, key, value)?),
             other => {
                 return Err(format!(
@@ -228,6 +319,43 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
         }
     }
     Ok(config)
+}
+
+/// Parses `negative-control = { bug_name = ["loom_target", ...], ... }`.
+fn negative_controls(where_: &str, value: &Value) -> Result<Vec<NegativeControl>, String> {
+    let shape = "a table mapping each planted bug's name to a non-empty array of loom targets, \
+                 e.g. { my_bug = [\"loom_x\"] }";
+    let entries = value.as_object().ok_or_else(|| {
+        format!(
+            "{where_}: `negative-control` must be {shape}, found {}",
+            value.kind()
+        )
+    })?;
+    let mut controls = Vec::new();
+    for (bug, targets) in entries {
+        let snake = !bug.is_empty()
+            && bug.starts_with(|c: char| c.is_ascii_lowercase())
+            && bug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !snake {
+            return Err(format!(
+                "{where_}: `negative-control` bug name {bug:?} must be snake_case ([a-z][a-z0-9_]*)"
+            ));
+        }
+        let key = format!("negative-control.{bug}");
+        let targets = string_list(where_, &key, targets)?;
+        if targets.is_empty() {
+            return Err(format!(
+                "{where_}: `{key}` must list at least one loom target that fails under it"
+            ));
+        }
+        controls.push(NegativeControl {
+            bug: bug.clone(),
+            targets,
+        });
+    }
+    Ok(controls)
 }
 
 fn string_list(where_: &str, key: &str, value: &Value) -> Result<Vec<String>, String> {
@@ -263,8 +391,9 @@ mod tests {
          "targets": [{"name": "timer_wheel", "kind": ["lib"], "src_path": "/ws/crates/timer-wheel/src/lib.rs"},
                      {"name": "wheel", "kind": ["test"], "src_path": "/ws/crates/timer-wheel/tests/wheel.rs"}]},
         {"name": "signal-waker", "manifest_path": "/ws/crates/signal-waker/Cargo.toml",
-         "metadata": {"verify": {"negative-control": ["loom_park"], "miri-seeds-filter": ["stress"],
-                                 "tsan-args": ["--tests"]}},
+         "metadata": {"verify": {"negative-control": {"lost_wake": ["loom_park"], "no_recheck": ["loom_park", "loom_wake"]},
+                                 "miri-seeds-filter": ["stress"], "tsan-args": ["--tests"],
+                                 "miri-preempt-args": ["--lib"], "miri-preempt-seeds": 4}},
          "targets": [{"name": "signal_waker", "kind": ["lib"], "src_path": "/ws/crates/signal-waker/src/lib.rs"},
                      {"name": "loom_wake", "kind": ["test"], "src_path": "/ws/crates/signal-waker/tests/loom_wake.rs"},
                      {"name": "loom_park", "kind": ["test"], "src_path": "/ws/crates/signal-waker/tests/loom_park.rs"},
@@ -307,7 +436,25 @@ mod tests {
         assert_eq!(tw.miri_args(), ["--lib", "--tests"]);
         assert!(tw.miri_seeds_filter.is_empty());
         let sw = &ws.package("signal-waker").unwrap().verify;
-        assert_eq!(sw.negative_control, ["loom_park"]);
+        assert_eq!(
+            sw.negative_control,
+            [
+                NegativeControl {
+                    bug: "lost_wake".into(),
+                    targets: vec!["loom_park".into()],
+                },
+                NegativeControl {
+                    bug: "no_recheck".into(),
+                    targets: vec!["loom_park".into(), "loom_wake".into()],
+                },
+            ]
+        );
+        assert_eq!(
+            sw.miri_preempt_args.as_deref(),
+            Some(&["--lib".to_string()][..])
+        );
+        assert_eq!(sw.miri_preempt_seeds, Some(4));
+        assert_eq!(tw.miri_preempt_args, None);
         assert_eq!(sw.miri_seeds_filter, ["stress"]);
         assert_eq!(sw.tsan_args(), ["--tests"]);
         assert_eq!(sw.loom_none_reason, None);
@@ -328,6 +475,34 @@ mod tests {
                 "miri-seeds-filter",
             ),
             ("[1]", "must be a table"),
+            (
+                r#"{"negative-control": ["loom_a"]}"#,
+                "`negative-control` must be a table mapping",
+            ),
+            (
+                r#"{"negative-control": {"my_bug": "loom_a"}}"#,
+                "`negative-control.my_bug` must be an array",
+            ),
+            (
+                r#"{"negative-control": {"my_bug": []}}"#,
+                "`negative-control.my_bug` must list at least one",
+            ),
+            (
+                r#"{"negative-control": {"My-Bug": ["loom_a"]}}"#,
+                "\"My-Bug\" must be snake_case",
+            ),
+            (
+                r#"{"miri-preempt-seeds": 0}"#,
+                "`miri-preempt-seeds` must be a whole number from 1 to 1024, found 0",
+            ),
+            (
+                r#"{"miri-preempt-seeds": "4"}"#,
+                "`miri-preempt-seeds` must be a whole number",
+            ),
+            (
+                r#"{"miri-preempt-args": [1]}"#,
+                "`miri-preempt-args` must be",
+            ),
         ];
         for (verify, expected) in cases {
             let ws = parse_workspace(&sample_with_verify(verify)).unwrap();
@@ -340,10 +515,44 @@ mod tests {
             );
             assert_eq!(pkg.verify, VerifyConfig::default());
         }
-        let ok =
-            parse_workspace(&sample_with_verify(r#"{"negative-control": ["loom_a"]}"#)).unwrap();
+        let ok = parse_workspace(&sample_with_verify(
+            r#"{"negative-control": {"bug_2": ["loom_a"]}}"#,
+        ))
+        .unwrap();
         assert_eq!(ok.packages[0].config_error, None);
-        assert_eq!(ok.packages[0].verify.negative_control, ["loom_a"]);
+        assert_eq!(ok.packages[0].verify.negative_control[0].bug, "bug_2");
+        assert_eq!(
+            ok.packages[0].verify.negative_control[0].targets,
+            ["loom_a"]
+        );
+    }
+
+    #[test]
+    fn finds_planted_bugs_in_code_not_comments() {
+        let text = r#"
+            if !cfg!(negative_control = "sleeper_recheck") && x {}
+            // `--cfg negative_control = "only_in_a_comment"` is not a plant
+            #[cfg(not(negative_control = "attr_form"))] let a = cfg!(negative_control = "two");
+            let s = "negative_control=\"no_spaces\"";
+        "#;
+        assert_eq!(
+            bugs_in(text),
+            ["sleeper_recheck", "attr_form", "two"].map(String::from)
+        );
+        let dir = std::env::temp_dir().join(format!("xtask-planted-{}", std::process::id()));
+        let nested = dir.join("task");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::write(dir.join("a.rs"), r#"cfg!(negative_control = "zeta")"#).unwrap();
+        std::fs::write(nested.join("b.rs"), r#"cfg!(negative_control = "alpha")"#).unwrap();
+        std::fs::write(
+            nested.join("c.md"),
+            r#"cfg!(negative_control = "not_rust")"#,
+        )
+        .unwrap();
+        let found = planted_bugs(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(found, ["alpha", "zeta"]);
+        assert!(planted_bugs(Path::new("/nonexistent/src")).is_empty());
     }
 
     #[test]

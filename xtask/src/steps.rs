@@ -2,7 +2,7 @@
 //! shown in the table, and which [`Judge`] decides each command's outcome.
 
 pub use crate::judge::Judge;
-use crate::metadata::{Package, Role, Workspace, DEFAULT_TEST_ARGS};
+use crate::metadata::{NegativeControl, Package, Role, Workspace, DEFAULT_TEST_ARGS};
 use crate::runner::{Invocation, Program};
 use crate::toolchain::NightlyState;
 
@@ -15,9 +15,9 @@ pub enum Step {
     Clippy,
     /// `cargo test`.
     Test,
-    /// loom models (and their negative controls under `--thorough`).
+    /// loom models and their negative controls.
     Loom,
-    /// Miri (and the many-seeds re-run).
+    /// Miri (the many-seeds re-run and the run with preemption too).
     Miri,
     /// ThreadSanitizer.
     Tsan,
@@ -65,19 +65,22 @@ pub enum Check {
     Test,
     /// The loom models, bounded by preemptions.
     Loom,
-    /// Loom models that must fail under `--cfg negative_control`.
+    /// Loom models that must fail under `--cfg negative_control="<bug>"`, one
+    /// planted bug at a time.
     LoomNeg,
     /// `cargo miri test`, one seed.
     Miri,
     /// Filtered tests under `-Zmiri-many-seeds`.
     MiriSeeds,
+    /// Opted-in tests under Miri with preemption on, over several seeds.
+    MiriPreempt,
     /// `cargo test` under `-Zsanitizer=thread`.
     Tsan,
 }
 
 impl Check {
     /// Every check, in run order.
-    pub const ALL: [Check; 9] = [
+    pub const ALL: [Check; 10] = [
         Check::Fmt,
         Check::Clippy,
         Check::ClippyLoom,
@@ -86,6 +89,7 @@ impl Check {
         Check::LoomNeg,
         Check::Miri,
         Check::MiriSeeds,
+        Check::MiriPreempt,
         Check::Tsan,
     ];
 
@@ -100,6 +104,7 @@ impl Check {
             Check::LoomNeg => "loom-neg",
             Check::Miri => "miri",
             Check::MiriSeeds => "miri-seeds",
+            Check::MiriPreempt => "miri-preempt",
             Check::Tsan => "tsan",
         }
     }
@@ -111,9 +116,14 @@ impl Check {
             Check::Clippy | Check::ClippyLoom => Step::Clippy,
             Check::Test => Step::Test,
             Check::Loom | Check::LoomNeg => Step::Loom,
-            Check::Miri | Check::MiriSeeds => Step::Miri,
+            Check::Miri | Check::MiriSeeds | Check::MiriPreempt => Step::Miri,
             Check::Tsan => Step::Tsan,
         }
+    }
+
+    /// Parses a check name as shown in the table.
+    pub fn parse(name: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.name() == name)
     }
 
     /// Whether the check applies to a package of this role at all (no row
@@ -179,6 +189,25 @@ pub fn miri_seeds(thorough: bool) -> &'static str {
     } else {
         "0..4"
     }
+}
+
+/// The Miri preemption rate of the `miri-preempt` row.
+pub const MIRI_PREEMPTION_RATE: &str = "0.1";
+/// Seeds of the `miri-preempt` row when the crate sets no `miri-preempt-seeds`.
+pub const MIRI_PREEMPT_DEFAULT_SEEDS: u32 = 4;
+/// `--thorough` multiplies the `miri-preempt` seed count by this.
+pub const MIRI_PREEMPT_THOROUGH_FACTOR: u32 = 8;
+
+/// The seed range of the `miri-preempt` row: `0..N`, N from the crate's
+/// `miri-preempt-seeds` (times 8 under `--thorough`).
+pub fn miri_preempt_seeds(configured: Option<u32>, thorough: bool) -> String {
+    let n = configured.unwrap_or(MIRI_PREEMPT_DEFAULT_SEEDS);
+    let n = if thorough {
+        n.saturating_mul(MIRI_PREEMPT_THOROUGH_FACTOR)
+    } else {
+        n
+    };
+    format!("0..{n}")
 }
 
 /// Short label for cargo test arguments: `lib+tests` for the default.
@@ -253,50 +282,8 @@ pub fn plan(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
                 ),
             }
         }
-        Check::LoomNeg => {
-            if let Some(unknown) = verify
-                .negative_control
-                .iter()
-                .find(|t| !pkg.loom_targets.contains(t))
-            {
-                return Plan::Fail(format!(
-                    "negative-control names `{unknown}`, which is not a loom test target (have: {})",
-                    if pkg.loom_targets.is_empty() {
-                        "none".to_string()
-                    } else {
-                        pkg.loom_targets.join(", ")
-                    }
-                ));
-            }
-            if pkg.loom_targets.is_empty() {
-                return Plan::NotApplicable("no loom models".to_string());
-            }
-            if verify.negative_control.is_empty() {
-                return Plan::NotApplicable(
-                    "no negative-control in [package.metadata.verify]".to_string(),
-                );
-            }
-            if !ctx.thorough {
-                return Plan::NotApplicable("--thorough only".to_string());
-            }
-            Plan::Run {
-                commands: verify
-                    .negative_control
-                    .iter()
-                    .map(|t| {
-                        let target = std::slice::from_ref(t);
-                        let command = loom(name, target, " --cfg negative_control", true);
-                        (command, Judge::MustFailWithPanic)
-                    })
-                    .collect(),
-                bound: format!(
-                    "{} must fail, preemptions={}",
-                    verify.negative_control.join(","),
-                    loom_preemptions(true)
-                ),
-            }
-        }
-        Check::Miri | Check::MiriSeeds => plan_miri(check, pkg, ctx),
+        Check::LoomNeg => plan_loom_neg(pkg, ctx),
+        Check::Miri | Check::MiriSeeds | Check::MiriPreempt => plan_miri(check, pkg, ctx),
         Check::Tsan => {
             if let Some(blocker) = ctx.nightly.and_then(|n| n.blocker(&["rust-src"])) {
                 return Plan::Fail(blocker);
@@ -334,10 +321,77 @@ pub fn plan(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
     }
 }
 
+/// The `loom-neg` row: each planted bug alone, each of its targets must fail.
+fn plan_loom_neg(pkg: &Package, ctx: &Context<'_>) -> Plan {
+    let verify = &pkg.verify;
+    let where_ = format!("[package.metadata.verify] of `{}`", pkg.name);
+    for NegativeControl { bug, targets } in &verify.negative_control {
+        if !pkg.planted_bugs.contains(bug) {
+            return Plan::Fail(format!(
+                "{where_}: `negative-control.{bug}` names a bug planted nowhere in the crate's src/ \
+                 (no `negative_control = \"{bug}\"`; planted: {})",
+                list_or_none(&pkg.planted_bugs)
+            ));
+        }
+        if let Some(other) = ctx
+            .workspace
+            .packages
+            .iter()
+            .find(|p| p.name != pkg.name && p.planted_bugs.contains(bug))
+        {
+            return Plan::Fail(format!(
+                "{where_}: `negative-control.{bug}`: `{}` plants a bug of the same name; bug names must be unique in the workspace",
+                other.name
+            ));
+        }
+        if let Some(unknown) = targets.iter().find(|t| !pkg.loom_targets.contains(t)) {
+            return Plan::Fail(format!(
+                "{where_}: `negative-control.{bug}` names `{unknown}`, which is not a loom test target (have: {})",
+                list_or_none(&pkg.loom_targets)
+            ));
+        }
+    }
+    if pkg.loom_targets.is_empty() {
+        return Plan::NotApplicable("no loom models".to_string());
+    }
+    if verify.negative_control.is_empty() {
+        return Plan::NotApplicable("no negative-control in [package.metadata.verify]".to_string());
+    }
+    let mut commands = Vec::new();
+    let mut parts = Vec::new();
+    for NegativeControl { bug, targets } in &verify.negative_control {
+        for target in targets {
+            let cfg = format!(" --cfg negative_control=\"{bug}\"");
+            let command = loom(&pkg.name, std::slice::from_ref(target), &cfg, ctx.thorough);
+            commands.push((command, Judge::MustFailWithPanic));
+        }
+        parts.push(format!("{bug}: {}", targets.join(",")));
+    }
+    Plan::Run {
+        commands,
+        bound: format!(
+            "must fail ({}), preemptions={}",
+            parts.join("; "),
+            loom_preemptions(ctx.thorough)
+        ),
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
 fn plan_miri(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
     let verify = &pkg.verify;
     if check == Check::MiriSeeds && verify.miri_seeds_filter.is_empty() {
         return Plan::NotApplicable("no miri-seeds-filter: single seed only".to_string());
+    }
+    if check == Check::MiriPreempt && verify.miri_preempt_args.is_none() {
+        return Plan::NotApplicable("no miri-preempt-args: preemption stays off".to_string());
     }
     if let Some(blocker) = ctx.nightly.and_then(|n| n.blocker(&["miri", "rust-src"])) {
         return Plan::Fail(blocker);
@@ -373,6 +427,9 @@ fn plan_miri(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
             bound,
         };
     }
+    if check == Check::MiriPreempt {
+        return plan_miri_preempt(pkg, ctx, &miri);
+    }
     // Many seeds run in parallel and interleave their output, so whether
     // the filters select any test is checked with a `--list` run first.
     let mut list_args = vec!["--list".to_string()];
@@ -389,6 +446,54 @@ fn plan_miri(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
             "seeds={seeds} on {}, {bound}",
             verify.miri_seeds_filter.join(",")
         ),
+    }
+}
+
+/// The `miri-preempt` row: the crate's opted-in tests with preemption on, the
+/// crate's other Miri flags kept, over `0..N` seeds. As for `miri-seeds`, a
+/// `--list` run first checks that the arguments select some test.
+fn plan_miri_preempt(
+    pkg: &Package,
+    ctx: &Context<'_>,
+    miri: &dyn Fn(&[String], &str) -> Invocation,
+) -> Plan {
+    let verify = &pkg.verify;
+    let args = verify.miri_preempt_args.clone().unwrap_or_default();
+    let mut cargo_args = vec![
+        "miri".to_string(),
+        "test".to_string(),
+        "-p".to_string(),
+        pkg.name.clone(),
+    ];
+    cargo_args.extend(args.iter().cloned());
+    let kept: Vec<&String> = verify
+        .miri_flags
+        .iter()
+        .filter(|f| !f.starts_with("-Zmiri-preemption-rate"))
+        .collect();
+    let mut flags = MIRI_FLAGS.to_string();
+    for extra in &kept {
+        flags.push(' ');
+        flags.push_str(extra);
+    }
+    flags.push_str(&format!(" -Zmiri-preemption-rate={MIRI_PREEMPTION_RATE}"));
+    let seeds = miri_preempt_seeds(verify.miri_preempt_seeds, ctx.thorough);
+    let list = miri(
+        &with_test_args(&cargo_args, &["--list".to_string()]),
+        &flags,
+    );
+    let seeded = miri(&cargo_args, &format!("{flags} -Zmiri-many-seeds={seeds}"));
+    let mut bound = format!(
+        "preemption-rate={MIRI_PREEMPTION_RATE}, seeds={seeds}, {}",
+        args.join(" ")
+    );
+    if !kept.is_empty() {
+        let kept: Vec<&str> = kept.iter().map(|f| f.as_str()).collect();
+        bound.push_str(&format!(", {}", kept.join(" ")));
+    }
+    Plan::Run {
+        commands: vec![(list, Judge::ListsTests), (seeded, Judge::ExitZero)],
+        bound,
     }
 }
 
@@ -449,8 +554,16 @@ mod tests {
             name: "sw".into(),
             role: Role::Crate,
             loom_targets: loom_targets.iter().map(|s| s.to_string()).collect(),
+            planted_bugs: vec!["bug_a".into(), "bug_b".into()],
             verify,
             config_error: None,
+        }
+    }
+
+    fn control(bug: &str, targets: &[&str]) -> NegativeControl {
+        NegativeControl {
+            bug: bug.into(),
+            targets: targets.iter().map(|s| s.to_string()).collect(),
         }
     }
 
@@ -508,7 +621,103 @@ mod tests {
     }
 
     #[test]
-    fn negative_control_only_when_thorough() {
+    fn negative_control_runs_each_bug_alone_on_its_targets() {
+        let ws = workspace();
+        let verify = VerifyConfig {
+            negative_control: vec![
+                control("bug_a", &["loom_a"]),
+                control("bug_b", &["loom_a", "loom_b"]),
+            ],
+            ..VerifyConfig::default()
+        };
+        let pkg = package(&["loom_a", "loom_b"], verify.clone());
+        let mut ctx = Context {
+            workspace: &ws,
+            thorough: false,
+            nightly: None,
+            miri_setup_error: None,
+        };
+        let (cmds, bound, judge) = run_of(plan(Check::LoomNeg, &pkg, &ctx));
+        assert_eq!(judge, Judge::MustFailWithPanic);
+        assert_eq!(
+            bound,
+            "must fail (bug_a: loom_a; bug_b: loom_a,loom_b), preemptions=2"
+        );
+        let runs: Vec<(&str, &str)> = cmds
+            .iter()
+            .map(|c| (c.rustflags.as_str(), c.args.last().unwrap().as_str()))
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                (
+                    "--cfg loom -C debug_assertions --cfg negative_control=\"bug_a\"",
+                    "loom_a"
+                ),
+                (
+                    "--cfg loom -C debug_assertions --cfg negative_control=\"bug_b\"",
+                    "loom_a"
+                ),
+                (
+                    "--cfg loom -C debug_assertions --cfg negative_control=\"bug_b\"",
+                    "loom_b"
+                ),
+            ]
+        );
+        // RUSTFLAGS is split on whitespace, so the quotes must reach rustc
+        // inside one word.
+        assert!(cmds[0]
+            .rustflags
+            .split_whitespace()
+            .any(|w| w == "negative_control=\"bug_a\""));
+        assert!(cmds[0].display().starts_with(
+            "RUSTFLAGS='--cfg loom -C debug_assertions --cfg negative_control=\"bug_a\"' "
+        ));
+        ctx.thorough = true;
+        let (_, bound, _) = run_of(plan(Check::LoomNeg, &pkg, &ctx));
+        assert!(bound.ends_with("preemptions=3"), "{bound}");
+
+        let missing = package(&["loom_b"], verify);
+        assert!(matches!(
+            plan(Check::LoomNeg, &missing, &ctx),
+            Plan::Fail(r) if r.contains("of `sw`: `negative-control.bug_a` names `loom_a`, which is not a loom test target")
+        ));
+        let unplanted = package(
+            &["loom_a"],
+            VerifyConfig {
+                negative_control: vec![control("bug_z", &["loom_a"])],
+                ..VerifyConfig::default()
+            },
+        );
+        assert!(matches!(
+            plan(Check::LoomNeg, &unplanted, &ctx),
+            Plan::Fail(r) if r.contains("of `sw`: `negative-control.bug_z` names a bug planted nowhere")
+                && r.contains("planted: bug_a, bug_b")
+        ));
+        let mut other = package(&[], VerifyConfig::default());
+        other.name = "other".into();
+        other.planted_bugs = vec!["bug_a".into()];
+        let mut shared = workspace();
+        shared.packages.push(other);
+        let shared_ctx = Context {
+            workspace: &shared,
+            thorough: false,
+            nightly: None,
+            miri_setup_error: None,
+        };
+        assert!(matches!(
+            plan(Check::LoomNeg, &pkg, &shared_ctx),
+            Plan::Fail(r) if r.contains("`other` plants a bug of the same name")
+        ));
+        let none = package(&["loom_a"], VerifyConfig::default());
+        assert!(matches!(
+            plan(Check::LoomNeg, &none, &ctx),
+            Plan::NotApplicable(r) if r.starts_with("no negative-control")
+        ));
+    }
+
+    #[test]
+    fn miri_preempt_drops_the_zero_rate_and_runs_seeds() {
         let ws = workspace();
         let mut ctx = Context {
             workspace: &ws,
@@ -517,26 +726,50 @@ mod tests {
             miri_setup_error: None,
         };
         let verify = VerifyConfig {
-            negative_control: vec!["loom_a".into()],
+            miri_flags: vec![
+                "-Zmiri-ignore-leaks".into(),
+                "-Zmiri-preemption-rate=0".into(),
+            ],
+            miri_preempt_args: Some(vec!["--lib".into(), "--".into(), "task::x".into()]),
+            miri_preempt_seeds: Some(3),
             ..VerifyConfig::default()
         };
-        let pkg = package(&["loom_a", "loom_b"], verify.clone());
-        let missing = package(&["loom_b"], verify);
-        assert!(matches!(
-            plan(Check::LoomNeg, &missing, &ctx),
-            Plan::Fail(r) if r.contains("`loom_a`, which is not")
-        ));
+        let pkg = package(&[], verify);
+        let (cmds, bound, judge) = run_of(plan(Check::MiriPreempt, &pkg, &ctx));
+        assert_eq!(judge, Judge::ExitZero);
+        assert_eq!(
+            bound,
+            "preemption-rate=0.1, seeds=0..3, --lib -- task::x, -Zmiri-ignore-leaks"
+        );
+        assert_eq!(
+            cmds[0].args,
+            ["miri", "test", "-p", "sw", "--lib", "--", "task::x", "--list"]
+        );
+        assert_eq!(
+            cmds[1].args,
+            ["miri", "test", "-p", "sw", "--lib", "--", "task::x"]
+        );
+        let flags = &cmds[1]
+            .env
+            .iter()
+            .find(|(k, _)| k == "MIRIFLAGS")
+            .unwrap()
+            .1;
+        assert!(!flags.contains("-Zmiri-preemption-rate=0 "), "{flags}");
         assert!(
-            matches!(plan(Check::LoomNeg, &pkg, &ctx), Plan::NotApplicable(r) if r == "--thorough only")
+            flags
+                .ends_with("-Zmiri-ignore-leaks -Zmiri-preemption-rate=0.1 -Zmiri-many-seeds=0..3"),
+            "{flags}"
         );
         ctx.thorough = true;
-        let (cmds, _, judge) = run_of(plan(Check::LoomNeg, &pkg, &ctx));
-        assert_eq!(judge, Judge::MustFailWithPanic);
-        assert_eq!(cmds.len(), 1);
-        assert!(cmds[0].rustflags.ends_with("--cfg negative_control"));
-        assert!(cmds[0]
-            .args
-            .ends_with(&["--test".to_string(), "loom_a".to_string()]));
+        let (_, bound, _) = run_of(plan(Check::MiriPreempt, &pkg, &ctx));
+        assert!(bound.contains("seeds=0..24"), "{bound}");
+        assert_eq!(miri_preempt_seeds(None, false), "0..4");
+        let plain = package(&[], VerifyConfig::default());
+        assert!(matches!(
+            plan(Check::MiriPreempt, &plain, &ctx),
+            Plan::NotApplicable(r) if r.starts_with("no miri-preempt-args")
+        ));
     }
 
     #[test]

@@ -16,8 +16,10 @@ use std::time::{Duration, Instant};
 pub struct Options {
     /// Larger bounds, negative controls, `VERIFY_THOROUGH=1`.
     pub thorough: bool,
-    /// Steps to run; empty means all.
+    /// Steps to run; with `checks`, empty means all.
     pub only: Vec<Step>,
+    /// Single checks to run besides `only`'s steps; with `only`, empty means all.
+    pub checks: Vec<Check>,
     /// Packages to verify; empty means all.
     pub packages: Vec<String>,
     /// `--timeout SECS` per command; `None` for the default, `Some(0)` for none.
@@ -25,8 +27,12 @@ pub struct Options {
 }
 
 impl Options {
-    fn wants(&self, step: Step) -> bool {
-        self.only.is_empty() || self.only.contains(&step)
+    /// Whether `check` runs: everything by default, else its step or itself
+    /// was selected with `--only`.
+    pub fn wants(&self, check: Check) -> bool {
+        (self.only.is_empty() && self.checks.is_empty())
+            || self.only.contains(&check.step())
+            || self.checks.contains(&check)
     }
 
     /// The per-command time limit: `--timeout`, else 15 minutes (an hour
@@ -63,7 +69,7 @@ pub fn run(opts: &Options) -> i32 {
     };
     let pairs: Vec<(Check, &Package)> = Check::ALL
         .into_iter()
-        .filter(|c| opts.wants(c.step()))
+        .filter(|c| opts.wants(*c))
         .flat_map(|c| {
             packages
                 .iter()
@@ -92,17 +98,17 @@ pub fn run(opts: &Options) -> i32 {
         nightly_version.as_deref().unwrap_or("not installed")
     );
     println!(
-        "verify: {} package(s): {}; steps: {}{}",
+        "verify: {} package(s): {}; checks: {}{}",
         packages.len(),
         packages
             .iter()
             .map(|p| p.name.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        Step::ALL
+        Check::ALL
             .into_iter()
-            .filter(|s| opts.wants(*s))
-            .map(Step::name)
+            .filter(|c| opts.wants(*c))
+            .map(Check::name)
             .collect::<Vec<_>>()
             .join(","),
         if opts.thorough { " (thorough)" } else { "" }

@@ -97,9 +97,9 @@ impl SignalWaker {
         loop {
             let epoch = self.epoch.load(Ordering::SeqCst);
             self.sleepers.fetch_add(1, Ordering::SeqCst);
-            // `--cfg negative_control` (loom runs only) drops this re-check: the lost-wakeup bug
-            // that `tests/loom_negative_control.rs` must catch.
-            if !cfg!(negative_control) && self.try_acquire() {
+            // `--cfg negative_control="sleeper_recheck"` (loom runs only) drops this re-check:
+            // the lost-wakeup bug that `tests/loom_negative_control.rs` must catch.
+            if !cfg!(negative_control = "sleeper_recheck") && self.try_acquire() {
                 self.sleepers.fetch_sub(1, Ordering::SeqCst);
                 return true;
             }

@@ -1,11 +1,11 @@
 //! Negative control for the loom setup: the smallest lost-wakeup model. It passes normally and
-//! must FAIL (loom reports a deadlock) under `--cfg negative_control`, which removes the
-//! sleeper's re-check of the permits after it announces itself (`src/park.rs`). A pass under
-//! that cfg would mean the models cannot see a lost wakeup.
+//! must FAIL (loom reports a deadlock) under `--cfg negative_control="sleeper_recheck"`, which
+//! removes the sleeper's re-check of the permits after it announces itself (`src/park.rs`). A
+//! pass under that cfg would mean the models cannot see a lost wakeup.
 //!
-//! Run: `RUSTFLAGS="--cfg loom --cfg negative_control -C debug_assertions"
+//! Run: `RUSTFLAGS='--cfg loom --cfg negative_control="sleeper_recheck" -C debug_assertions'
 //! LOOM_MAX_PREEMPTIONS=2 LOOM_MAX_BRANCHES=10000 cargo test --release -p signal-waker
-//! --test loom_negative_control` (expected to fail), and without `--cfg negative_control`
+//! --test loom_negative_control` (expected to fail), and without the `negative_control` cfg
 //! (expected to pass).
 #![cfg(loom)]
 

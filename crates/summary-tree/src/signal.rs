@@ -83,9 +83,9 @@ impl SummaryTree {
             // Already clear: whoever cleared it re-checks after its own clear.
             return false;
         }
-        // The re-check. `--cfg negative_control` skips it, which must make the stranded-task loom
-        // model (tests/loom_stranded_task.rs) fail.
-        if !cfg!(negative_control) && word.load(Ordering::SeqCst) != 0 {
+        // The re-check. `--cfg negative_control="signal_inactive_recheck"` skips it, which must
+        // make the stranded-task loom model (tests/loom_stranded_task.rs) fail.
+        if !cfg!(negative_control = "signal_inactive_recheck") && word.load(Ordering::SeqCst) != 0 {
             // A producer set a task bit between our check and our clear, saw the leaf bit still
             // set and so did not notify: re-mark on its behalf.
             self.mark_signal_active(leaf, signal);

@@ -124,10 +124,11 @@ pub(crate) fn park_protocol(
     }
     waker.drain_permits();
     idle.announce_parked(w);
-    // `--cfg negative_control` plants a lost wakeup here: without the final check, work published
-    // before the announcement (whose producer saw no parked worker and woke nobody, and whose
-    // permit was drained above) is never seen. `loom_remote_spawn` must then deadlock.
-    if cfg!(negative_control) || !work_visible() {
+    // `--cfg negative_control="park_final_check"` plants a lost wakeup here: without the final
+    // check, work published before the announcement (whose producer saw no parked worker and
+    // woke nobody, and whose permit was drained above) is never seen. `loom_remote_spawn` must
+    // then deadlock.
+    if cfg!(negative_control = "park_final_check") || !work_visible() {
         waker.acquire();
     }
     idle.unpark(w)

@@ -8,8 +8,8 @@
 //! else park (the runtime's park: stop searching, drop stale permits, announce, final check,
 //! sleep, unpark). LIFO slots and yield queues are not modelled.
 //!
-//! `--cfg negative_control` removes the final check from `park_protocol`; these models must then
-//! fail (the xtask's loom-neg row checks that they do).
+//! `--cfg negative_control="park_final_check"` removes the final check from `park_protocol`;
+//! these models must then fail (the xtask's loom-neg row checks that they do).
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug_assertions" LOOM_MAX_PREEMPTIONS=2 \
 //! LOOM_MAX_BRANCHES=10000 cargo test --release -p worker-runtime --test loom_remote_spawn`.

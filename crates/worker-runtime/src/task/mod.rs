@@ -10,6 +10,8 @@
 
 mod error;
 mod join;
+#[cfg(all(test, not(loom)))]
+mod miri_preempt_tests;
 mod raw;
 mod state;
 mod waker;
