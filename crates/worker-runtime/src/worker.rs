@@ -12,9 +12,9 @@
 
 use crate::context;
 use crate::idle;
+use crate::queue::{LocalQueue as YieldQueue, Steal};
 use crate::shared::Shared;
 use crate::task::Notified;
-use crossbeam_deque::{Steal, Worker as YieldQueue};
 use std::sync::Arc;
 
 /// Consecutive LIFO-slot polls before the worker looks elsewhere.
