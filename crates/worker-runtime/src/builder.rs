@@ -112,7 +112,7 @@ impl Builder {
             .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
         let table = SlotTable::new(self.max_tasks);
         let queues: Vec<_> = (0..workers)
-            .map(|_| crossbeam_deque::Worker::new_fifo())
+            .map(|_| crate::queue::LocalQueue::new_fifo())
             .collect();
         let stealers = queues.iter().map(|q| q.stealer()).collect();
         let shared = Arc::new(Shared::new(tree, table, stealers, self.max_tasks));

@@ -57,6 +57,7 @@ mod idle;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_harness;
+mod queue;
 mod runtime;
 mod shared;
 mod sync;

@@ -6,11 +6,20 @@
 //!   leaks the scheduler's loom `Arc` with it, which loom reports at the end of the model.
 //! * [`ParkModel`]: the real parking protocol ([`idle::park_protocol`](crate::idle) and
 //!   `notify_one`) on a loom-built [`SummaryTree`], for remote-spawn-versus-park models.
+//! * [`RunLoopModel`] / [`ModelWorker`]: a real `Shared` and real `Worker`s (without their
+//!   threads), so a model thread can play a worker through the run loop's own steps
+//!   (`find_task`, `run_task`, `park` with the real final check `work_visible`) and spawn and wake
+//!   through the runtime's own `Shared::spawn`, `Schedule` and thread-local context.
 //!
 //! Everything here must be created inside `loom::model` (it holds loom atomics and mutexes).
 
+use crate::context::{self, EnterGuard};
 use crate::idle::{self, Idle};
+use crate::queue::LocalQueue;
+use crate::shared::Shared;
+use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, RunOutcome, Schedule};
+use crate::worker::{SearchState, Worker};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::{Arc, Mutex};
@@ -20,7 +29,8 @@ use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
-use summary_tree::SummaryTree;
+use std::sync::Arc as StdArc;
+use summary_tree::{SummaryTree, SummaryTreeConfig, SLOTS_PER_LEAF};
 
 /// Runs `f` under loom with the bounds from the environment (`LOOM_MAX_PREEMPTIONS`,
 /// `LOOM_MAX_BRANCHES`, ...), or, where the environment sets none, at most 2 preemptions and
@@ -353,6 +363,299 @@ impl fmt::Debug for ParkModel {
         f.debug_struct("ParkModel")
             .field("parked_mask", &self.parked_mask())
             .field("searching", &self.searching())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A runtime's real shared state and workers, built inside a loom model: a real [`Shared`] (summary
+/// tree of one leaf per worker, slot table, LIFO slots, idle set) and real [`Worker`]s with their
+/// yield queues (the loom stand-in of `queue.rs`), without worker threads. A model drives the
+/// workers' own run-loop steps on threads of its choosing through [`ModelWorker`], and spawns and
+/// wakes through the runtime's own `Shared::spawn` and task wakers (so `Schedule::schedule`,
+/// `push_local`, `push_remote` and the thread-local context are the real ones).
+///
+/// `Shared` is held through `std`'s `Arc`; while a model unwinds (it failed) the harness leaks it
+/// instead of dropping it, since its drop touches loom atomics outside the execution.
+pub struct RunLoopModel {
+    shared: ManuallyDrop<StdArc<Shared>>,
+}
+
+/// One real [`Worker`] of a [`RunLoopModel`] with its run-loop counters; move it to the model thread
+/// that plays that worker.
+pub struct ModelWorker {
+    index: usize,
+    worker: ManuallyDrop<Worker>,
+    shared: ManuallyDrop<StdArc<Shared>>,
+    st: SearchState,
+}
+
+/// What one [`ModelWorker::turn`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Turn {
+    /// Found a task and polled it.
+    Ran,
+    /// Found nothing and went through the park protocol (and is awake again).
+    Parked,
+}
+
+impl RunLoopModel {
+    /// A runtime of `workers` workers (one tree leaf each), as `Builder::build` lays it out, and its
+    /// workers in index order.
+    pub fn new(workers: usize) -> (Self, Vec<ModelWorker>) {
+        let max_tasks = workers * SLOTS_PER_LEAF;
+        let tree = SummaryTree::new(SummaryTreeConfig::new(workers).max_tasks(max_tasks))
+            .expect("a valid loom tree");
+        let queues: Vec<_> = (0..workers).map(|_| LocalQueue::new_fifo()).collect();
+        let stealers = queues.iter().map(|q| q.stealer()).collect();
+        let shared = StdArc::new(Shared::new(
+            tree,
+            SlotTable::new(max_tasks),
+            stealers,
+            max_tasks,
+        ));
+        let workers = queues
+            .into_iter()
+            .enumerate()
+            .map(|(i, q)| ModelWorker {
+                index: i,
+                worker: ManuallyDrop::new(Worker::new(i, StdArc::clone(&shared), q)),
+                shared: ManuallyDrop::new(StdArc::clone(&shared)),
+                st: SearchState::new(workers),
+            })
+            .collect();
+        (
+            RunLoopModel {
+                shared: ManuallyDrop::new(shared),
+            },
+            workers,
+        )
+    }
+
+    /// Another handle to the same runtime (for another model thread).
+    pub fn handle(&self) -> Self {
+        RunLoopModel {
+            shared: ManuallyDrop::new(StdArc::clone(&self.shared)),
+        }
+    }
+
+    /// `Shared::spawn` on the calling thread, detaching the task (its handle is dropped at once).
+    /// Inside [`ModelWorker::with_context`] this is a worker's local spawn (into its LIFO slot);
+    /// anywhere else a remote spawn (into the tree, then a notify).
+    pub fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self.shared.spawn(future) {
+            Ok(handle) => drop(handle),
+            Err((e, _)) => panic!("spawn failed: {e}"),
+        }
+    }
+
+    /// The runtime's summary tree.
+    pub fn tree(&self) -> &SummaryTree {
+        &self.shared.tree
+    }
+
+    /// Bitmask of parked workers.
+    pub fn parked_mask(&self) -> u64 {
+        self.shared.idle.parked_mask()
+    }
+
+    /// Workers counted as searching.
+    pub fn searching(&self) -> usize {
+        self.shared.idle.searching()
+    }
+
+    /// Whether worker `w`'s LIFO slot holds a task.
+    pub fn has_lifo(&self, w: usize) -> bool {
+        self.shared.has_lifo(w)
+    }
+
+    /// Whether worker `w`'s yield queue is empty.
+    pub fn yield_queue_is_empty(&self, w: usize) -> bool {
+        self.shared.yield_stealers[w].is_empty()
+    }
+
+    /// Checks the end state of a model in which every task has finished: nothing is scheduled or
+    /// queued anywhere, no slot is reserved, nobody is parked or searching. Drains the permits
+    /// and the yield mark left on the wakers of workers that the model does not run.
+    pub fn check_quiescent(&self) {
+        let shared = &self.shared;
+        for w in 0..shared.workers {
+            assert!(!shared.has_lifo(w), "worker {w}'s LIFO slot is not empty");
+            assert!(
+                shared.yield_stealers[w].is_empty(),
+                "worker {w}'s yield queue is not empty"
+            );
+        }
+        assert_eq!(
+            shared.tree.scheduled_count(),
+            0,
+            "a task is still scheduled"
+        );
+        assert_eq!(shared.tree.reserved_count(), 0, "a slot is still reserved");
+        assert_eq!(shared.idle.parked_mask(), 0, "a worker is still parked");
+        assert_eq!(shared.idle.searching(), 0, "the searching count leaked");
+        for w in 0..shared.workers {
+            let waker = shared.tree.waker(w);
+            shared.tree.sync_partition_summary(w);
+            waker.try_unmark_yield(|| true);
+            waker.drain_permits();
+        }
+    }
+}
+
+impl Drop for RunLoopModel {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // SAFETY: dropped only here, once, and not used afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.shared) };
+        }
+    }
+}
+
+impl fmt::Debug for RunLoopModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunLoopModel")
+            .field("parked_mask", &self.parked_mask())
+            .field("searching", &self.searching())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Leaves the runtime context when dropped, unless the model is unwinding (then the thread-local
+/// is loom's and dies with the model thread; touching it again would panic inside the unwind).
+struct ContextGuard(ManuallyDrop<EnterGuard>);
+
+impl ContextGuard {
+    /// `context::enter` as worker `index` of `shared` with `worker`'s yield queue, as `Worker::run`
+    /// does. The guard borrows nothing, so the caller keeps `worker` alive and in place while it
+    /// lives (it is dropped at the end of the caller's scope).
+    fn enter(shared: &StdArc<Shared>, index: usize, worker: &Worker) -> Self {
+        ContextGuard(ManuallyDrop::new(context::enter(
+            shared,
+            Some((index, &worker.yields)),
+        )))
+    }
+}
+
+impl Drop for ContextGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // SAFETY: dropped only here, once.
+            unsafe { ManuallyDrop::drop(&mut self.0) };
+        }
+    }
+}
+
+impl ModelWorker {
+    /// This worker's index.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Whether this worker counts as searching (a notifier picked it, and it has not found work or
+    /// parked since).
+    pub fn is_searching(&self) -> bool {
+        self.st.searching
+    }
+
+    /// Runs `f` on this thread as this worker: inside the runtime's thread-local context with this
+    /// worker's index and yield queue, as `Worker::run` sets it up (so a spawn or a wake in `f` is
+    /// a worker's local one).
+    pub fn with_context<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = ContextGuard::enter(&self.shared, self.index, &self.worker);
+        f()
+    }
+
+    /// One pass of `Worker::run`'s loop, inside the worker's context: the real `find_task`; if it
+    /// found a task, leave searching the way `run` does (the last searcher notifies another
+    /// worker) and poll it with the real `run_task`; otherwise the real `park` (its final check is
+    /// the real `work_visible`). `run`'s fruitless search rounds between finding nothing and
+    /// parking are left out: they repeat `find_task`.
+    pub fn turn(&mut self) -> Turn {
+        let (worker, shared, st) = (&*self.worker, &*self.shared, &mut self.st);
+        let _guard = ContextGuard::enter(shared, self.index, worker);
+        match worker.find_task(st) {
+            Some(task) => {
+                // As in `Worker::run`.
+                if st.searching {
+                    st.searching = false;
+                    if shared.idle.end_search() {
+                        shared.notify_idle();
+                    }
+                }
+                worker.run_task(task);
+                Turn::Ran
+            }
+            None => {
+                worker.park(st);
+                Turn::Parked
+            }
+        }
+    }
+
+    /// Takes turns until `done()` holds (checked before each turn); panics after `max_turns` turns.
+    ///
+    /// After a park that returned, the thread yields to the other model threads (loom's
+    /// `yield_now`, which costs no preemption): that stands for `run`'s spin between fruitless
+    /// searches. A park may return at once because its final check saw work that `find_task` does
+    /// not take yet (a leaf bit whose owner's summary bit its producer has not set yet: thieves
+    /// steal where summaries point); without the yield, a bounded-preemption schedule could keep
+    /// the producer from ever finishing and the worker would spin through its turns.
+    pub fn run_until(&mut self, max_turns: usize, done: impl Fn() -> bool) {
+        let mut turns = 0;
+        while !done() {
+            turns += 1;
+            assert!(
+                turns <= max_turns,
+                "worker {} took {max_turns} turns without getting done",
+                self.index
+            );
+            if self.turn() == Turn::Parked {
+                loom::thread::yield_now();
+            }
+        }
+    }
+
+    /// Polls the task in this worker's own LIFO slot if there is one (the real `Shared::take_lifo`
+    /// and `run_task`, in the worker's context): a busy worker that runs its LIFO task next and
+    /// looks nowhere else. Returns whether it polled one.
+    pub fn run_lifo_task(&self) -> bool {
+        let (worker, shared) = (&*self.worker, &*self.shared);
+        let _guard = ContextGuard::enter(shared, self.index, worker);
+        match shared.take_lifo(self.index) {
+            Some(task) => {
+                worker.run_task(task);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The real final check (`Worker::work_visible`) of this worker.
+    pub fn work_visible(&self) -> bool {
+        self.worker.work_visible()
+    }
+}
+
+impl Drop for ModelWorker {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // SAFETY: both dropped only here, once, and not used afterwards.
+            unsafe {
+                ManuallyDrop::drop(&mut self.worker);
+                ManuallyDrop::drop(&mut self.shared);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ModelWorker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ModelWorker")
+            .field("index", &self.index)
+            .field("searching", &self.st.searching)
             .finish_non_exhaustive()
     }
 }

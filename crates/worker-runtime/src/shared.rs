@@ -5,10 +5,10 @@
 use crate::context;
 use crate::error::SpawnError;
 use crate::idle::Idle;
+use crate::queue::{Steal, Stealer};
 use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
-use crossbeam_deque::Stealer;
 use crossbeam_utils::CachePadded;
 use std::future::Future;
 use std::ptr::{self, NonNull};
@@ -314,9 +314,9 @@ impl Shared {
             }
             loop {
                 match self.yield_stealers[w].steal() {
-                    crossbeam_deque::Steal::Success(t) => t.cancel(),
-                    crossbeam_deque::Steal::Retry => continue,
-                    crossbeam_deque::Steal::Empty => break,
+                    Steal::Success(t) => t.cancel(),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
                 }
             }
         }

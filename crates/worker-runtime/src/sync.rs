@@ -54,3 +54,17 @@ mod std_cell {
         }
     }
 }
+
+/// `thread_local!`: loom's under `--cfg loom` (loom runs every model thread on one OS thread, so
+/// `std`'s would be shared by all of them), `std`'s otherwise. Loom's macro takes no `const { .. }`
+/// initialiser, so the loom arm unwraps it.
+#[cfg(loom)]
+macro_rules! loom_thread_local {
+    ($($vis:vis static $name:ident: $t:ty = const { $init:expr };)*) => {
+        loom::thread_local! { $($vis static $name: $t = $init;)* }
+    };
+}
+#[cfg(loom)]
+pub(crate) use loom_thread_local as thread_local;
+#[cfg(not(loom))]
+pub(crate) use std::thread_local;

@@ -12,9 +12,9 @@
 
 use crate::context;
 use crate::idle;
+use crate::queue::{LocalQueue as YieldQueue, Steal};
 use crate::shared::Shared;
 use crate::task::Notified;
-use crossbeam_deque::{Steal, Worker as YieldQueue};
 use std::sync::Arc;
 
 /// Consecutive LIFO-slot polls before the worker looks elsewhere.
@@ -38,12 +38,12 @@ pub(crate) const SEARCH_ROUNDS_BEFORE_PARK: u32 = 32;
 pub(crate) struct Worker {
     index: usize,
     shared: Arc<Shared>,
-    yields: YieldQueue<Notified>,
+    pub(crate) yields: YieldQueue<Notified>,
 }
 
 /// The run loop's counters.
 #[derive(Default)]
-struct SearchState {
+pub(crate) struct SearchState {
     /// Per victim: its poll count when this worker last saw a task in its LIFO slot.
     lifo_seen: Vec<Option<usize>>,
     /// Per victim: its poll count at this worker's previous periodic check.
@@ -54,8 +54,20 @@ struct SearchState {
     /// step with the LIFO streak, whose period is even, and then one source is always asked first
     /// and a never-empty yield queue starves the partition for good.
     turn: u32,
-    searching: bool,
+    pub(crate) searching: bool,
     idle_rounds: u32,
+}
+
+impl SearchState {
+    /// The state `run` starts with (also used by the loom harness, which drives the run loop's
+    /// steps).
+    pub(crate) fn new(workers: usize) -> Self {
+        SearchState {
+            lifo_seen: vec![None; workers],
+            progress_seen: vec![None; workers],
+            ..SearchState::default()
+        }
+    }
 }
 
 impl Worker {
@@ -70,11 +82,7 @@ impl Worker {
     /// Runs until the runtime shuts down, then cancels what is left in its own queues.
     pub(crate) fn run(self) {
         let shared = Arc::clone(&self.shared);
-        let mut st = SearchState {
-            lifo_seen: vec![None; shared.workers],
-            progress_seen: vec![None; shared.workers],
-            ..SearchState::default()
-        };
+        let mut st = SearchState::new(shared.workers);
         // The guard keeps a pointer to `self.yields`, which stays in place (`self` is not moved
         // while it lives) and is pushed only by this thread.
         let _guard = context::enter(&shared, Some((self.index, &self.yields)));
@@ -114,7 +122,7 @@ impl Worker {
         }
     }
 
-    fn run_task(&self, task: Notified) {
+    pub(crate) fn run_task(&self, task: Notified) {
         self.shared.count_poll(self.index);
         let (_, again) = task.run();
         if let Some(task) = again {
@@ -129,7 +137,7 @@ impl Worker {
     /// [`MAX_LIFO_POLLS`] LIFO polls in a row, then one turn that alternates strictly between the
     /// partition (claimed round-robin from its claim hint) and the FIFO yield queue, and every
     /// [`GLOBAL_CHECK_INTERVAL`] turns a look at the other workers' work first.
-    fn find_task(&self, st: &mut SearchState) -> Option<Notified> {
+    pub(crate) fn find_task(&self, st: &mut SearchState) -> Option<Notified> {
         if st.lifo_streak < MAX_LIFO_POLLS {
             if let Some(t) = self.shared.take_lifo(self.index) {
                 st.lifo_streak += 1;
@@ -267,21 +275,28 @@ impl Worker {
     /// Whether any source this worker could take from holds work (the final check before parking).
     /// Another worker's LIFO task is not counted: its owner is awake (a worker never parks with a
     /// task in its own LIFO slot) and runs it next.
-    fn work_visible(&self) -> bool {
+    pub(crate) fn work_visible(&self) -> bool {
         let shared = &self.shared;
         if !self.yields.is_empty() || shared.is_shutdown() {
             return true;
         }
-        if shared.tree.sync_partition_summary(self.index) {
+        // Planted bugs (each fails a model of `tests/loom_run_loop.rs`): skip the own partition's
+        // re-sync, the other workers' yield queues, or the other partitions.
+        if !cfg!(negative_control = "final_check_own_partition")
+            && shared.tree.sync_partition_summary(self.index)
+        {
             return true;
         }
         (0..shared.workers).any(|w| {
             w != self.index
-                && (!shared.yield_stealers[w].is_empty() || shared.partition_has_work(w))
+                && ((!cfg!(negative_control = "final_check_other_yield_queues")
+                    && !shared.yield_stealers[w].is_empty())
+                    || (!cfg!(negative_control = "final_check_other_partitions")
+                        && shared.partition_has_work(w)))
         })
     }
 
-    fn park(&self, st: &mut SearchState) {
+    pub(crate) fn park(&self, st: &mut SearchState) {
         let shared = &self.shared;
         let was_searching = std::mem::take(&mut st.searching);
         // Stop searching, drop stale permits, announce, final check, sleep, unpark: `idle.rs`.

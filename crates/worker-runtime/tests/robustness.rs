@@ -323,15 +323,14 @@ fn dropping_the_runtime_inside_its_own_task_does_not_hang() {
             .map(|_| pending_task(&rt, &drops, &started))
             .collect();
         wait_until(|| started.load(Ordering::SeqCst) == 5);
-        let slot = Arc::new(Mutex::new(None::<Runtime>));
+        let (rt_tx, rt_rx) = async_channel::bounded::<Runtime>(1);
         let (dropped_tx, dropped_rx) = mpsc::channel::<()>();
-        let s = Arc::clone(&slot);
         let killer = rt.spawn(async move {
-            let rt = s.lock().unwrap().take().expect("runtime handed over");
+            let rt = rt_rx.recv().await.expect("runtime handed over");
             drop(rt);
             dropped_tx.send(()).unwrap();
         });
-        *slot.lock().unwrap() = Some(rt);
+        rt_tx.send_blocking(rt).unwrap();
         dropped_rx.recv().unwrap();
         // The killer's own poll finished after the drop returned: it completed normally, or was
         // cancelled by its own shutdown; either way its handle resolves.

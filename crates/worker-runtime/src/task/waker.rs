@@ -62,6 +62,11 @@ pub(crate) unsafe fn schedule_if_idle(ptr: NonNull<Header>) -> bool {
             return false;
         }
         let (next, take) = if s & SCHEDULED != 0 {
+            // Planted bug (fails `tests/loom_wake_publish.rs`): no RMW, so the next poll need not
+            // see what this waker published.
+            if cfg!(negative_control = "wake_plain_load") {
+                return false;
+            }
             (s, false)
         } else if s & RUNNING != 0 {
             (s | SCHEDULED, false)
