@@ -21,11 +21,14 @@ use std::sync::Arc;
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
 /// Every this many turns away from the LIFO slot a busy worker also looks beyond its own queues:
-/// it re-syncs its partition summary from the leaf words (so a summary bit is never the only thing
-/// standing between a task and its poll) and takes one task from the other workers' partitions and
+/// every few such checks it re-syncs its partition summary from the leaf words (so a summary bit is
+/// never the only thing standing between a task and its poll), and it takes one task from the other workers' partitions and
 /// queues (so tasks behind an owner that is stuck in a long poll still run while every other
 /// worker is busy). Odd, so it does not fall into step with the two-way alternation below.
 pub(crate) const GLOBAL_CHECK_INTERVAL: u32 = 31;
+
+/// Every this many periodic checks the partition summary is also re-derived from the leaf words.
+const RESYNC_EVERY_CHECKS: u32 = 8;
 
 /// Fruitless search rounds (with a growing pause between them, a few microseconds in all) before
 /// a worker parks. A park and the wake that follows cost a futex syscall on each side plus the
@@ -224,7 +227,11 @@ impl Worker {
     fn look_beyond_own_queues(&self, st: &mut SearchState) -> Option<Notified> {
         let shared = &self.shared;
         let n = shared.workers;
-        shared.tree.sync_partition_summary(self.index);
+        if st.turn % (GLOBAL_CHECK_INTERVAL * RESYNC_EVERY_CHECKS) == 0 {
+            // A full re-sync reads every leaf word of the partition (about 200 ns for 256 leaves),
+            // so it is done only every few checks.
+            shared.tree.sync_partition_summary(self.index);
+        }
         let announced =
             (0..n).any(|w| w != self.index && shared.tree.waker(w).partition_summary() != 0);
         if announced {
