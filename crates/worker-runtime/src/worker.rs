@@ -219,8 +219,8 @@ impl Worker {
         None
     }
 
-    /// The periodic check of a busy worker (see [`GLOBAL_CHECK_INTERVAL`]): re-sync its own
-    /// partition summary, take one task from another partition if any is announced, and take the
+    /// The periodic check of a busy worker (see [`GLOBAL_CHECK_INTERVAL`]): now and then re-sync its
+    /// own partition summary, take one task from another partition if any is announced, and take the
     /// LIFO task or one queued task of a worker that has not started a poll since the previous
     /// check (stuck in a long poll). A busy owner's queues are left alone: it serves them itself,
     /// and moving them would split message-passing pairs across cores.
