@@ -191,7 +191,7 @@ fn a_panicking_poll_drops_its_future_during_the_unwind() {
             *self.0.lock().unwrap() = Some(std::thread::panicking());
         }
     }
-    struct PanicsInPoll(SeesPanicking);
+    struct PanicsInPoll(#[allow(dead_code)] SeesPanicking);
     impl Future for PanicsInPoll {
         type Output = ();
         fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {

@@ -303,6 +303,32 @@ fn wake_racing_end_of_poll_runs_task_again() {
     }
 }
 
+/// A task that completes in its first poll with `Output { value: round }` (its future counted in
+/// `future_drops`, its output in `outputs`), and a worker thread that runs it once `start` opens.
+fn ready_task_on_worker(
+    round: usize,
+    outputs: &DropCount,
+    future_drops: &DropCount,
+    start: &Arc<Barrier>,
+) -> (Arc<Queue>, JoinHandle<Output>, thread::JoinHandle<usize>) {
+    let (o, guard) = (outputs.clone(), FutureGuard(future_drops.clone()));
+    let (queue, handle) = spawn(async move {
+        let _alive = &guard;
+        Output {
+            value: round as u64,
+            drops: o,
+        }
+    });
+    let worker = thread::spawn({
+        let (queue, start) = (Arc::clone(&queue), Arc::clone(start));
+        move || {
+            start.wait();
+            queue.run_until_done()
+        }
+    });
+    (queue, handle, worker)
+}
+
 /// The handle is awaited on one thread (registering its waker, parking) while the task
 /// completes on another: the awaiter must be woken and get the output exactly once.
 #[test]
@@ -310,21 +336,7 @@ fn join_handle_awaited_while_task_completes() {
     for round in 0..ROUNDS {
         let (outputs, future_drops) = (DropCount::new(), DropCount::new());
         let start = Arc::new(Barrier::new(2));
-        let (o, guard) = (outputs.clone(), FutureGuard(future_drops.clone()));
-        let (queue, handle) = spawn(async move {
-            let _alive = &guard;
-            Output {
-                value: round as u64,
-                drops: o,
-            }
-        });
-        let worker = thread::spawn({
-            let (queue, start) = (Arc::clone(&queue), Arc::clone(&start));
-            move || {
-                start.wait();
-                queue.run_until_done()
-            }
-        });
+        let (queue, handle, worker) = ready_task_on_worker(round, &outputs, &future_drops, &start);
         let awaiter = thread::spawn(move || {
             start.wait();
             block_on(handle).expect("task output")
@@ -522,21 +534,7 @@ fn join_handle_dropped_while_task_completes() {
     for round in 0..ROUNDS {
         let (outputs, future_drops) = (DropCount::new(), DropCount::new());
         let start = Arc::new(Barrier::new(2));
-        let (o, guard) = (outputs.clone(), FutureGuard(future_drops.clone()));
-        let (queue, handle) = spawn(async move {
-            let _alive = &guard;
-            Output {
-                value: round as u64,
-                drops: o,
-            }
-        });
-        let worker = thread::spawn({
-            let (queue, start) = (Arc::clone(&queue), Arc::clone(&start));
-            move || {
-                start.wait();
-                queue.run_until_done()
-            }
-        });
+        let (queue, handle, worker) = ready_task_on_worker(round, &outputs, &future_drops, &start);
         let dropper = thread::spawn(move || {
             start.wait();
             drop(handle);
