@@ -35,6 +35,7 @@
 
 #[cfg(not(loom))]
 mod futex;
+mod negative_control;
 mod park;
 mod partition;
 mod status;
@@ -48,3 +49,6 @@ pub use waker::{
     SignalWaker, MAX_PERMITS, QUEUE_GROUPS, QUEUE_GROUP_MASK, STATUS_BIT_PARTITION,
     STATUS_BIT_YIELD,
 };
+
+#[doc(hidden)]
+pub use negative_control::negative_control;

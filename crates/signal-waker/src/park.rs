@@ -11,6 +11,7 @@
 //! before the sleeper's announcement, which the releaser observed, so the releaser's bump is
 //! necessarily a later value than the one the sleeper waits on.
 
+use crate::sync::negative_control;
 use crate::sync::Ordering;
 use crate::waker::{SignalWaker, MAX_PERMITS};
 use std::time::{Duration, Instant};
@@ -97,9 +98,9 @@ impl SignalWaker {
         loop {
             let epoch = self.epoch.load(Ordering::SeqCst);
             self.sleepers.fetch_add(1, Ordering::SeqCst);
-            // `--cfg negative_control="sleeper_recheck"` (loom runs only) drops this re-check:
+            // `NEGATIVE_CONTROL=sleeper_recheck` (loom runs only) drops this re-check:
             // the lost-wakeup bug that `tests/loom_negative_control.rs` must catch.
-            if !cfg!(negative_control = "sleeper_recheck") && self.try_acquire() {
+            if !negative_control("sleeper_recheck") && self.try_acquire() {
                 self.sleepers.fetch_sub(1, Ordering::SeqCst);
                 return true;
             }

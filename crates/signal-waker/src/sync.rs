@@ -13,6 +13,9 @@ pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64};
 
 pub(crate) use std::sync::atomic::Ordering;
 
+/// The planted-bug switch of the loom negative controls (see `negative_control.rs`).
+pub(crate) use crate::negative_control::negative_control;
+
 /// A new `AtomicU64` holding `value`; see [`new_atomic_u32`].
 #[inline]
 pub(crate) fn new_atomic_u64(value: u64) -> AtomicU64 {

@@ -1,12 +1,12 @@
 //! Negative control for the loom setup: the smallest lost-wakeup model. It passes normally and
-//! must FAIL (loom reports a deadlock) under `--cfg negative_control="sleeper_recheck"`, which
-//! removes the sleeper's re-check of the permits after it announces itself (`src/park.rs`). A
-//! pass under that cfg would mean the models cannot see a lost wakeup.
+//! must FAIL (loom reports a deadlock) with `NEGATIVE_CONTROL=sleeper_recheck` in the
+//! environment, which removes the sleeper's re-check of the permits after it announces itself
+//! (`src/park.rs`). A pass with it would mean the models cannot see a lost wakeup.
 //!
-//! Run: `RUSTFLAGS='--cfg loom --cfg negative_control="sleeper_recheck" -C debug_assertions'
+//! Run: `NEGATIVE_CONTROL=sleeper_recheck RUSTFLAGS='--cfg loom -C debug_assertions'
 //! LOOM_MAX_PREEMPTIONS=2 LOOM_MAX_BRANCHES=10000 cargo test --release -p signal-waker
-//! --test loom_negative_control` (expected to fail), and without the `negative_control` cfg
-//! (expected to pass).
+//! --test loom_negative_control` (expected to fail), and without the variable (expected to
+//! pass).
 #![cfg(loom)]
 
 mod loom_support;

@@ -13,6 +13,7 @@
 //! reaches either the owner of the current epoch or an owner that a rebalance will re-sync after
 //! publishing (see `rebalance.rs`).
 
+use crate::sync::negative_control;
 use crate::sync::Ordering;
 use crate::tree::SummaryTree;
 use crate::SlotId;
@@ -83,9 +84,9 @@ impl SummaryTree {
             // Already clear: whoever cleared it re-checks after its own clear.
             return false;
         }
-        // The re-check. `--cfg negative_control="signal_inactive_recheck"` skips it, which must
+        // The re-check. `NEGATIVE_CONTROL=signal_inactive_recheck` skips it, which must
         // make the stranded-task loom model (tests/loom_stranded_task.rs) fail.
-        if !cfg!(negative_control = "signal_inactive_recheck") && word.load(Ordering::SeqCst) != 0 {
+        if !negative_control("signal_inactive_recheck") && word.load(Ordering::SeqCst) != 0 {
             // A producer set a task bit between our check and our clear, saw the leaf bit still
             // set and so did not notify: re-mark on its behalf.
             self.mark_signal_active(leaf, signal);

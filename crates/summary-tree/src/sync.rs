@@ -27,6 +27,9 @@ pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU64};
 
 pub(crate) use std::sync::atomic::Ordering;
 
+/// The planted-bug switch of the loom negative controls (see `signal_waker::negative_control`).
+pub(crate) use signal_waker::negative_control;
+
 /// `AtomicU64::new(value)`; under loom also a `SeqCst` store of `value` (see the module docs).
 #[inline]
 pub(crate) fn atomic_u64(value: u64) -> AtomicU64 {

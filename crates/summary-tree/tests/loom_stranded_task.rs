@@ -4,8 +4,8 @@
 //! finish, a scheduled task bit must imply its leaf bit, which implies its owner's summary bit,
 //! which implies STATUS_BIT_PARTITION (`check_quiescent_invariants`).
 //!
-//! This is the negative-control target: under
-//! `--cfg negative_control="signal_inactive_recheck"`, `mark_signal_inactive` skips its re-check
+//! This is the negative-control target: with `NEGATIVE_CONTROL=signal_inactive_recheck` in the
+//! environment, `mark_signal_inactive` skips its re-check
 //! and `stranded_task_same_signal_word` must fail.
 
 use loom::sync::Arc;

@@ -14,6 +14,7 @@
 //! If the producer saw a searcher instead, that searcher decrements `searching` before its own
 //! announce-and-check, which then sees the work by the same argument.
 
+use crate::sync::negative_control;
 use crate::sync::{new_atomic_u64, new_atomic_usize, AtomicU64, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 use signal_waker::SignalWaker;
@@ -124,11 +125,11 @@ pub(crate) fn park_protocol(
     }
     waker.drain_permits();
     idle.announce_parked(w);
-    // `--cfg negative_control="park_final_check"` plants a lost wakeup here: without the final
+    // `NEGATIVE_CONTROL=park_final_check` plants a lost wakeup here: without the final
     // check, work published before the announcement (whose producer saw no parked worker and
     // woke nobody, and whose permit was drained above) is never seen. `loom_remote_spawn` must
     // then deadlock.
-    if cfg!(negative_control = "park_final_check") || !work_visible() {
+    if negative_control("park_final_check") || !work_visible() {
         waker.acquire();
     }
     idle.unpark(w)

@@ -10,6 +10,9 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize
 
 pub(crate) use std::sync::atomic::Ordering;
 
+/// The planted-bug switch of the loom negative controls (see `signal_waker::negative_control`).
+pub(crate) use signal_waker::negative_control;
+
 /// `AtomicU64::new(value)`; under loom also a `SeqCst` store of `value`. Loom 0.7 records an
 /// atomic's initial value as a non-`SeqCst` store and lets a `SeqCst` load return it even after
 /// another thread's `SeqCst` RMW (tokio-rs/loom#180), a store-buffer outcome C++ forbids; the idle

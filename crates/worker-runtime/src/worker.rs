@@ -1,6 +1,6 @@
 //! The worker run loop: LIFO slot → own partition ⇄ yield queue → steal → park.
 //!
-//! Order of search (design brief, Layer 3):
+//! Order of search:
 //! 1. the LIFO slot (a task this worker just woke or spawned), at most [`MAX_LIFO_POLLS`] in a row
 //!    so two ping-ponging tasks cannot starve the rest;
 //! 2. its own partition of the summary tree (guided by `partition_summary`) and its FIFO yield
@@ -14,6 +14,7 @@ use crate::context;
 use crate::idle;
 use crate::queue::{LocalQueue as YieldQueue, Steal};
 use crate::shared::Shared;
+use crate::sync::negative_control;
 use crate::task::Notified;
 use std::sync::Arc;
 
@@ -289,16 +290,16 @@ impl Worker {
         }
         // Planted bugs (each fails a model of `tests/loom_run_loop.rs`): skip the own partition's
         // re-sync, the other workers' yield queues, or the other partitions.
-        if !cfg!(negative_control = "final_check_own_partition")
+        if !negative_control("final_check_own_partition")
             && shared.tree.sync_partition_summary(self.index)
         {
             return true;
         }
         (0..shared.workers).any(|w| {
             w != self.index
-                && ((!cfg!(negative_control = "final_check_other_yield_queues")
+                && ((!negative_control("final_check_other_yield_queues")
                     && !shared.yield_stealers[w].is_empty())
-                    || (!cfg!(negative_control = "final_check_other_partitions")
+                    || (!negative_control("final_check_other_partitions")
                         && shared.partition_has_work(w)))
         })
     }

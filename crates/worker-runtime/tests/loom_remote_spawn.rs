@@ -8,7 +8,7 @@
 //! else park (the runtime's park: stop searching, drop stale permits, announce, final check,
 //! sleep, unpark). LIFO slots and yield queues are not modelled.
 //!
-//! `--cfg negative_control="park_final_check"` removes the final check from `park_protocol`;
+//! `NEGATIVE_CONTROL=park_final_check` (in the environment of a loom run) removes the final check from `park_protocol`;
 //! these models must then fail (the xtask's loom-neg row checks that they do).
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug_assertions" LOOM_MAX_PREEMPTIONS=2 \

@@ -9,7 +9,7 @@
 //!
 //! A lost wakeup is a worker asleep on its `SignalWaker` (a loom mutex + condvar) that nobody
 //! wakes: loom reports a deadlock. Each model has a planted bug in `work_visible` that it must
-//! catch (`--cfg negative_control="<name>"`):
+//! catch (`NEGATIVE_CONTROL=<name>` in the environment):
 //! * `final_check_other_partitions`: `remote_spawn_into_busy_partition_races_park`;
 //! * `final_check_other_yield_queues`: `yield_queue_task_races_park`;
 //! * `final_check_own_partition`: `remote_wake_races_park`.

@@ -6,7 +6,7 @@
 //! The waker publishes through plain memory (a loom `UnsafeCell`), not through an atomic or a
 //! lock, and nothing but the task state orders its write before the poll's read; if the wake of an
 //! already-scheduled task returned after a plain load, loom reports a causality violation on the
-//! cell. `--cfg negative_control="wake_plain_load"` plants exactly that bug; this model must then
+//! cell. `NEGATIVE_CONTROL=wake_plain_load` plants exactly that bug; this model must then
 //! fail.
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug_assertions" LOOM_MAX_PREEMPTIONS=2 \

@@ -6,6 +6,7 @@ use super::state::{
     refs, AWAITER, CLOSED, COMPLETE, HANDLE, MAX_REFS, REF_ONE, RUNNING, SCHEDULED,
 };
 use super::{Notified, Schedule};
+use crate::sync::negative_control;
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -104,10 +105,10 @@ where
         let mut s = header.state.load(Ordering::Acquire);
         loop {
             debug_assert!(s & SCHEDULED != 0);
-            // `--cfg negative_control="void_permission_check"` removes this check: the holder of
+            // `NEGATIVE_CONTROL=void_permission_check` removes this check: the holder of
             // a void permission then polls a task that the sweep is finishing, and the loom model
             // `shutdown_take_over_races_a_runner_and_a_wake` (tests/loom_task.rs) must fail.
-            if !cfg!(negative_control = "void_permission_check") && s & (RUNNING | COMPLETE) != 0 {
+            if !negative_control("void_permission_check") && s & (RUNNING | COMPLETE) != 0 {
                 // Shutdown's sweep took the task over while this permission was queued or in
                 // flight (see `task::shutdown_take_over`): it finishes the task; the permission is
                 // void and only its reference is left to drop.

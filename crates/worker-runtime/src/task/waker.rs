@@ -3,6 +3,7 @@
 
 use super::raw::{add_ref, drop_refs, Header};
 use super::state::{CLOSED, COMPLETE, REF_ONE, RUNNING, SCHEDULED};
+use crate::sync::negative_control;
 use crate::sync::Ordering;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable};
@@ -64,7 +65,7 @@ pub(crate) unsafe fn schedule_if_idle(ptr: NonNull<Header>) -> bool {
         let (next, take) = if s & SCHEDULED != 0 {
             // Planted bug (fails `tests/loom_wake_publish.rs`): no RMW, so the next poll need not
             // see what this waker published.
-            if cfg!(negative_control = "wake_plain_load") {
+            if negative_control("wake_plain_load") {
                 return false;
             }
             (s, false)
