@@ -80,14 +80,14 @@ impl Judge {
                     .nth(1)
                     .cloned()
                     .unwrap_or_default();
-                let cfg = command
-                    .rustflags
-                    .split_whitespace()
-                    .find(|w| w.starts_with("negative_control"))
-                    .unwrap_or("negative_control");
+                let bug = command
+                    .env
+                    .iter()
+                    .find(|(k, _)| k == "NEGATIVE_CONTROL")
+                    .map_or("", |(_, v)| v.as_str());
                 if outcome.success {
                     Err(format!(
-                        "{target} passed under --cfg {cfg}: the model no longer catches the planted bug"
+                        "{target} passed under NEGATIVE_CONTROL={bug}: the model no longer catches the planted bug"
                     ))
                 } else if diagnose::failed_tests(out).is_empty() || !out.contains("panicked at") {
                     Err(format!(
@@ -125,7 +125,8 @@ mod tests {
     #[test]
     fn judges_outcomes() {
         let cmd = Invocation::new(Program::Cargo, &["test", "--test", "loom_a"])
-            .rustflags("--cfg loom --cfg negative_control=\"my_bug\"");
+            .rustflags("--cfg loom -C debug_assertions")
+            .env("NEGATIVE_CONTROL", "my_bug");
         let ok = "test a ... ok\ntest result: ok. 1 passed; 0 failed\n";
         let none = "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out\n";
         let panicked =
@@ -160,7 +161,7 @@ mod tests {
         assert!(Judge::MustFailWithPanic
             .apply(&cmd, &outcome(true, ok))
             .unwrap_err()
-            .starts_with("loom_a passed under --cfg negative_control=\"my_bug\": "));
+            .starts_with("loom_a passed under NEGATIVE_CONTROL=my_bug: "));
         assert!(Judge::MustFailWithPanic
             .apply(
                 &cmd,

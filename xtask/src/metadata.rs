@@ -36,7 +36,7 @@ pub struct Package {
     pub role: Role,
     /// Names of `loom_*` test targets (normally `tests/loom_*.rs`), sorted.
     pub loom_targets: Vec<String>,
-    /// Bug names planted in the crate's `src/` as `negative_control = "<bug>"`
+    /// Bug names planted in the crate's `src/` as `negative_control("<bug>")`
     /// (sorted, deduplicated); see [`planted_bugs`].
     pub planted_bugs: Vec<String>,
     /// Options from `[package.metadata.verify]` (defaults if it is malformed).
@@ -52,7 +52,7 @@ pub struct VerifyConfig {
     /// Reason from `loom = "none: <reason>"`: the crate has no loom models.
     pub loom_none_reason: Option<String>,
     /// `negative-control`: per planted bug, the loom targets that must fail
-    /// under `--cfg negative_control="<bug>"`, in manifest order.
+    /// when run with `NEGATIVE_CONTROL=<bug>`, in manifest order.
     pub negative_control: Vec<NegativeControl>,
     /// `miri-preempt-args`: cargo test arguments for the Miri run with
     /// preemption on; `None` means the crate has no such row.
@@ -73,7 +73,8 @@ pub struct VerifyConfig {
 /// must fail when only that bug is switched on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NegativeControl {
-    /// The bug's name, the value of `negative_control` in the crate's source.
+    /// The bug's name, the argument of `negative_control("<bug>")` in the
+    /// crate's source and the value of `NEGATIVE_CONTROL` that switches it on.
     pub bug: String,
     /// Loom test targets that must fail under it (non-empty).
     pub targets: Vec<String>,
@@ -202,12 +203,13 @@ fn parse_package(raw: &Value, crates_dir: &Path) -> Result<Package, String> {
     })
 }
 
-/// The text that plants a bug: `negative_control = "<bug>"`, as written in
-/// `cfg!(negative_control = "<bug>")`.
-const PLANT_MARKER: &str = "negative_control = \"";
+/// The text that plants a bug: the call `negative_control("<bug>")` (each
+/// crate's `sync::negative_control`, true under `cfg(loom)` when the
+/// environment variable `NEGATIVE_CONTROL` names the bug).
+const PLANT_MARKER: &str = "negative_control(\"";
 
 /// Bug names planted in the `.rs` files under `src` (recursively): every
-/// `negative_control = "<bug>"` outside a `//` comment line. A missing
+/// `negative_control("<bug>")` outside a `//` comment line. A missing
 /// directory has none.
 pub fn planted_bugs(src: &Path) -> Vec<String> {
     let mut bugs = Vec::new();
@@ -530,25 +532,24 @@ mod tests {
     #[test]
     fn finds_planted_bugs_in_code_not_comments() {
         let text = r#"
-            if !cfg!(negative_control = "sleeper_recheck") && x {}
-            // `--cfg negative_control = "only_in_a_comment"` is not a plant
-            #[cfg(not(negative_control = "attr_form"))] let a = cfg!(negative_control = "two");
-            let s = "negative_control=\"no_spaces\"";
+            if !negative_control("sleeper_recheck") && x {}
+            // `negative_control("only_in_a_comment")` is not a plant
+            //! nor in a doc comment: `negative_control("in_doc")`
+            if negative_control("first") || sync::negative_control("two") {}
+            pub(crate) fn negative_control(bug: &str) -> bool { false }
+            if cfg!(negative_control = "old_cfg_form") {}
+            let s = negative_control ("spaced");
         "#;
         assert_eq!(
             bugs_in(text),
-            ["sleeper_recheck", "attr_form", "two"].map(String::from)
+            ["sleeper_recheck", "first", "two"].map(String::from)
         );
         let dir = std::env::temp_dir().join(format!("xtask-planted-{}", std::process::id()));
         let nested = dir.join("task");
         std::fs::create_dir_all(&nested).unwrap();
-        std::fs::write(dir.join("a.rs"), r#"cfg!(negative_control = "zeta")"#).unwrap();
-        std::fs::write(nested.join("b.rs"), r#"cfg!(negative_control = "alpha")"#).unwrap();
-        std::fs::write(
-            nested.join("c.md"),
-            r#"cfg!(negative_control = "not_rust")"#,
-        )
-        .unwrap();
+        std::fs::write(dir.join("a.rs"), r#"negative_control("zeta")"#).unwrap();
+        std::fs::write(nested.join("b.rs"), r#"negative_control("alpha")"#).unwrap();
+        std::fs::write(nested.join("c.md"), r#"negative_control("not_rust")"#).unwrap();
         let found = planted_bugs(&dir);
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(found, ["alpha", "zeta"]);

@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 
 /// Variables a user's shell could set to change what gets verified; every
 /// child starts without them and gets only what its step sets explicitly.
-const SCRUBBED_VARS: [&str; 6] = [
+/// `NEGATIVE_CONTROL` switches a planted bug on in loom builds, so only the
+/// `loom-neg` runs, which set it, may have it.
+const SCRUBBED_VARS: [&str; 7] = [
     "CARGO_ENCODED_RUSTFLAGS",
     "CARGO_ENCODED_RUSTDOCFLAGS",
     "MIRIFLAGS",
     "TSAN_OPTIONS",
     "VERIFY_THOROUGH",
     "RUSTC_BOOTSTRAP",
+    "NEGATIVE_CONTROL",
 ];
 
 /// Variables that `cargo run` sets for the xtask and that would pin a nightly
@@ -443,6 +446,15 @@ mod tests {
         assert_eq!(get("RUSTUP_TOOLCHAIN"), Some(None));
         assert_eq!(get("CARGO"), Some(None));
         assert_eq!(get("TSAN_OPTIONS"), Some(Some("a=1".to_string())));
+        assert_eq!(get("NEGATIVE_CONTROL"), Some(None));
+        let planted = Invocation::new(Program::Cargo, &["test"]).env("NEGATIVE_CONTROL", "bug");
+        let planted: Vec<_> = planted
+            .command(Path::new("/"))
+            .get_envs()
+            .filter(|(k, _)| *k == "NEGATIVE_CONTROL")
+            .map(|(_, v)| v.map(|v| v.to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(planted, [Some("bug".to_string())]);
         let args: Vec<_> = cmd
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
