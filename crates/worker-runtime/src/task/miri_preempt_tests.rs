@@ -217,6 +217,50 @@ fn wake_me_once(
     })
 }
 
+/// A [`wake_me_once`] task whose first poll ran on a worker thread (which keeps running the
+/// queue until the task is done), with the waker it parked.
+struct ParkedOnWorker {
+    polls: Arc<AtomicUsize>,
+    outputs: DropCount,
+    future_drops: DropCount,
+    queue: Arc<Queue>,
+    handle: JoinHandle<Output>,
+    worker: thread::JoinHandle<usize>,
+    waker: Waker,
+}
+
+fn park_on_worker(round: usize) -> ParkedOnWorker {
+    let slot = Arc::new(Mutex::new(None));
+    let polls = Arc::new(AtomicUsize::new(0));
+    let parked = Arc::new(Gate::default());
+    let (outputs, future_drops) = (DropCount::new(), DropCount::new());
+    let p = Arc::clone(&parked);
+    let future = wake_me_once(
+        Arc::clone(&slot),
+        Arc::clone(&polls),
+        move || p.open(),
+        round as u64,
+        outputs.clone(),
+        FutureGuard(future_drops.clone()),
+    );
+    let (queue, handle) = spawn(future);
+    let worker = thread::spawn({
+        let queue = Arc::clone(&queue);
+        move || queue.run_until_done()
+    });
+    parked.wait();
+    let waker = slot.lock().unwrap().take().expect("waker parked");
+    ParkedOnWorker {
+        polls,
+        outputs,
+        future_drops,
+        queue,
+        handle,
+        worker,
+        waker,
+    }
+}
+
 /// A wake from another thread while the task is being polled: the run must come back
 /// `Rescheduled` with the permission (and nothing queued twice), and the next run finishes it.
 #[test]
@@ -271,26 +315,15 @@ fn wake_during_poll_reschedules_once() {
 #[test]
 fn wake_racing_end_of_poll_runs_task_again() {
     for round in 0..ROUNDS {
-        let slot = Arc::new(Mutex::new(None));
-        let polls = Arc::new(AtomicUsize::new(0));
-        let parked = Arc::new(Gate::default());
-        let (outputs, future_drops) = (DropCount::new(), DropCount::new());
-        let p = Arc::clone(&parked);
-        let future = wake_me_once(
-            Arc::clone(&slot),
-            Arc::clone(&polls),
-            move || p.open(),
-            round as u64,
-            outputs.clone(),
-            FutureGuard(future_drops.clone()),
-        );
-        let (queue, handle) = spawn(future);
-        let worker = thread::spawn({
-            let queue = Arc::clone(&queue);
-            move || queue.run_until_done()
-        });
-        parked.wait();
-        let waker = slot.lock().unwrap().take().expect("waker parked");
+        let ParkedOnWorker {
+            polls,
+            outputs,
+            future_drops,
+            queue,
+            handle,
+            worker,
+            waker,
+        } = park_on_worker(round);
         waker.wake();
         let out = block_on(handle).expect("task output");
         assert_eq!(worker.join().unwrap(), 2, "runs");
@@ -475,26 +508,15 @@ fn abort_races_run() {
 fn wakers_shared_across_threads_while_task_completes() {
     const WAKERS: usize = 3;
     for round in 0..ROUNDS {
-        let slot = Arc::new(Mutex::new(None));
-        let polls = Arc::new(AtomicUsize::new(0));
-        let parked = Arc::new(Gate::default());
-        let (outputs, future_drops) = (DropCount::new(), DropCount::new());
-        let p = Arc::clone(&parked);
-        let future = wake_me_once(
-            Arc::clone(&slot),
-            Arc::clone(&polls),
-            move || p.open(),
-            round as u64,
-            outputs.clone(),
-            FutureGuard(future_drops.clone()),
-        );
-        let (queue, handle) = spawn(future);
-        let worker = thread::spawn({
-            let queue = Arc::clone(&queue);
-            move || queue.run_until_done()
-        });
-        parked.wait();
-        let waker = slot.lock().unwrap().take().expect("waker parked");
+        let ParkedOnWorker {
+            polls,
+            outputs,
+            future_drops,
+            queue,
+            handle,
+            worker,
+            waker,
+        } = park_on_worker(round);
         let wakers: Vec<_> = (0..WAKERS)
             .map(|i| {
                 let waker = waker.clone();
@@ -551,30 +573,21 @@ fn join_handle_dropped_while_task_completes() {
 #[test]
 fn detached_task_completes_after_wake() {
     for round in 0..ROUNDS {
-        let slot = Arc::new(Mutex::new(None));
-        let polls = Arc::new(AtomicUsize::new(0));
-        let parked = Arc::new(Gate::default());
-        let (outputs, future_drops) = (DropCount::new(), DropCount::new());
-        let p = Arc::clone(&parked);
-        let future = wake_me_once(
-            Arc::clone(&slot),
-            Arc::clone(&polls),
-            move || p.open(),
-            round as u64,
-            outputs.clone(),
-            FutureGuard(future_drops.clone()),
-        );
-        let (queue, handle) = spawn(future);
-        let worker = thread::spawn({
-            let queue = Arc::clone(&queue);
-            move || queue.run_until_done()
-        });
-        parked.wait();
-        let waker = slot.lock().unwrap().take().expect("waker parked");
+        let ParkedOnWorker {
+            polls,
+            outputs,
+            future_drops,
+            queue,
+            handle,
+            worker,
+            waker,
+        } = park_on_worker(round);
         let waker_thread = thread::spawn(move || waker.wake());
         drop(handle);
         waker_thread.join().unwrap();
         assert_eq!(worker.join().unwrap(), 2, "runs");
+        // Relaxed: every thread is joined.
+        assert_eq!(polls.load(Ordering::Relaxed), 2);
         assert_eq!((outputs.get(), future_drops.get()), (1, 1));
         assert_task_gone(&queue);
     }
