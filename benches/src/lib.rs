@@ -1,6 +1,6 @@
 //! Whole-runtime benchmarks: our runtime against tokio and async-executor.
 //!
-//! Each workload (shared/notes/peer-figures.md §2) is written once in
+//! Each workload (described in `docs/race.md`) is written once in
 //! [`workloads`], generic over the small [`runtime::BenchRuntime`] trait, so
 //! the runtimes cannot drift apart. The adapters live in [`tokio_rt`],
 //! [`async_executor_rt`] and [`ours`]. [`race`] runs the

@@ -1,6 +1,6 @@
 //! The workloads, each defined once and generic over [`BenchRuntime`].
 //!
-//! Definitions follow `shared/notes/peer-figures.md` §2. Every function is
+//! `docs/race.md` describes each workload in prose. Every function is
 //! called from a plain (non-worker) thread, waits with
 //! [`futures_lite::future::block_on`] (so that thread parks instead of
 //! helping), returns the measured [`Duration`] and panics if its correctness
@@ -31,7 +31,7 @@ pub const CHAIN_LINKS: usize = 1_000;
 /// locally (keeping the handles) and awaits them in order; the clock is read
 /// inside the root.
 ///
-/// Each task returns its index (one word, instead of the spec's `async {}`)
+/// Each task returns its index (one word, instead of an empty `async {}`)
 /// so the root can check that handle `k` delivered task `k`'s output.
 pub fn spawn_many<R: BenchRuntime>(rt: &R, tasks: usize) -> Duration {
     let root = rt.spawn(async move {

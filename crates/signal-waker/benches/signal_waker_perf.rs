@@ -1,4 +1,4 @@
-//! Criterion benchmarks for `SignalWaker` (test plan §6):
+//! Criterion benchmarks for `SignalWaker` (`docs/testing.md` §6):
 //!
 //! * `bench_mark_active_paths`: the producer's hot path (bit already set: one load) against the
 //!   cold path (0→1 with its permit; measured as the pair "mark + try_unmark + try_acquire" so

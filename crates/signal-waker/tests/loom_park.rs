@@ -1,6 +1,6 @@
-//! Loom models (test plan §4): release against park. Under loom the futex is a loom `Mutex` +
-//! `Condvar` (see `src/sync.rs`), so a wake that falls between a sleeper's check and its wait
-//! leaves the sleeper blocked and loom reports a deadlock.
+//! Loom models (`docs/testing.md` §4): release against park. Under loom the futex is a loom
+//! `Mutex` + `Condvar` (see `src/sync.rs`), so a wake that falls between a sleeper's check and its
+//! wait leaves the sleeper blocked and loom reports a deadlock.
 //!
 //! Run: `RUSTFLAGS="--cfg loom -C debug_assertions" LOOM_MAX_PREEMPTIONS=2
 //! LOOM_MAX_BRANCHES=10000 cargo test --release -p signal-waker --test loom_park`

@@ -1,4 +1,4 @@
-//! Loom models (test plan §4): `mark_partition_leaf_active` against `clear_partition_leaf`
+//! Loom models (`docs/testing.md` §4): `mark_partition_leaf_active` against `clear_partition_leaf`
 //! against `sync_partition_summary`, with the leaf words as loom atomics. After all threads
 //! finish: a non-empty leaf has its summary bit, and a non-zero summary has PARTITION set.
 //!

@@ -1,4 +1,4 @@
-//! Loom model (test plan §4): `mark_active` against `try_unmark_if_empty`, one worker, two
+//! Loom model (`docs/testing.md` §4): `mark_active` against `try_unmark_if_empty`, one worker, two
 //! queue groups. The producer publishes with a SeqCst RMW and marks; the owner drains and clears
 //! with clear-then-recheck. After both finish: a non-empty source has its bit set, and a bit the
 //! owner cleared that is set again came with a permit.

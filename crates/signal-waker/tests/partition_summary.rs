@@ -1,7 +1,7 @@
 //! The partition summary: the leaf-grouping helpers, `mark_partition_leaf_active`,
-//! `clear_partition_leaf` and `sync_partition_summary` (test plan §2 "partition sync scenarios":
-//! zero length, expansion, shrink, grouping beyond 64 leaves, range changes while a sync is in
-//! flight).
+//! `clear_partition_leaf` and `sync_partition_summary` (`docs/testing.md` §2 "partition sync
+//! scenarios": zero length, expansion, shrink, grouping beyond 64 leaves, range changes while a
+//! sync is in flight).
 #![cfg(not(loom))]
 
 mod common;

@@ -1,6 +1,6 @@
 //! Permits and parking: the counter's cap, `try_acquire` / `acquire` / `acquire_timeout`, the
-//! `sleepers` count around them, and spurious wakeups (test plan §2: permit monotonicity, sleepers
-//! symmetry, "simulate spurious wakeups and ensure no double decrement").
+//! `sleepers` count around them, and spurious wakeups (`docs/testing.md` §2: permit monotonicity,
+//! sleepers symmetry, "simulate spurious wakeups and ensure no double decrement").
 //!
 //! Threaded tests are named `concurrent_*` so the Miri many-seeds run picks them up.
 #![cfg(not(loom))]
@@ -32,9 +32,9 @@ fn try_acquire_takes_exactly_the_released_permits() {
     assert_eq!(w.permits(), 0);
 }
 
-/// The test plan asks for "wrap-around close to `u64::MAX`". Permits cannot get there: they
-/// saturate at `MAX_PERMITS` (the design's "drain or cap": we cap). This replaces that test: a
-/// million releases with no consumer leave exactly `MAX_PERMITS`, never more, never wrapped.
+/// Wrap-around close to `u64::MAX` (`docs/testing.md` §2) cannot happen: permits saturate at
+/// `MAX_PERMITS` (of draining and capping, we cap). This replaces a wrap-around test: a million
+/// releases with no consumer leave exactly `MAX_PERMITS`, never more, never wrapped.
 #[test]
 fn permits_saturate_at_max_after_a_million_releases() {
     let releases = sized(1_000_000, 4_000_000, 300);

@@ -1,5 +1,5 @@
-//! Minimal reproducers of bugs this kind of signalling code has had (test plan §8): a clear that
-//! hits the wrong word or bit, a stale partition summary that suppresses a permit, the
+//! Minimal reproducers of bugs this kind of signalling code has had (`docs/testing.md` §8): a clear
+//! that hits the wrong word or bit, a stale partition summary that suppresses a permit, the
 //! store-buffer race in which a sleeper and a waker miss each other, and a sync of an empty
 //! partition that claimed work (found while writing these tests; fixed in `partition.rs`).
 //!

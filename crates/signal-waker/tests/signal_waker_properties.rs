@@ -1,5 +1,5 @@
-//! Property test (test plan §5): random sequences of producer events and consumer steps against a
-//! reference model of the permit counter.
+//! Property test (`docs/testing.md` §5): random sequences of producer events and consumer steps
+//! against a reference model of the permit counter.
 //!
 //! The model knows every source's contents, so it can say exactly how many permits the waker
 //! must hold: one per 0→1 of a status bit (observed as the newly set bits of `status()`) or per

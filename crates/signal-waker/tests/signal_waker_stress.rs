@@ -1,5 +1,5 @@
-//! Stress tests (test plan §4): owners that really park in `acquire()` while producers race them.
-//! A lost wakeup leaves an owner asleep with work pending; the main thread's handshake then
+//! Stress tests (`docs/testing.md` §4): owners that really park in `acquire()` while producers race
+//! them. A lost wakeup leaves an owner asleep with work pending; the main thread's handshake then
 //! fails the test with a message instead of hanging.
 //!
 //! Sized by `VERIFY_THOROUGH` (bigger when set) and tiny under Miri.

@@ -1,6 +1,6 @@
 //! The status word, bit by bit, on one thread: `mark_active`, `mark_active_mask`, `try_unmark`,
-//! `try_unmark_if_empty`, the YIELD and PARTITION bits, and the panics on bits out of range.
-//! Every one of the 62 queue groups is exercised (test plan §2, "exhaustive bit lifecycle").
+//! `try_unmark_if_empty`, the YIELD and PARTITION bits, and the panics on bits out of range. Every
+//! one of the 62 queue groups is exercised (`docs/testing.md` §2, "exhaustive bit lifecycle").
 #![cfg(not(loom))]
 
 use signal_waker::{

@@ -1,8 +1,9 @@
-//! CAS race harness for `try_unmark_*` (test plan §2): producers push to SeqCst counter-backed
-//! "queues" (queue groups, the yield queue, partition leaves) and mark; consumers drain and clear
-//! with clear-then-recheck (`try_unmark_if_empty`, `try_unmark_yield`, `clear_partition_leaf`,
-//! `try_unmark_tasks`). Whenever the threads have stopped: a non-empty source has its bit set, a
-//! non-zero summary has PARTITION, and nothing was consumed twice or lost.
+//! CAS race harness for `try_unmark_*` (`docs/testing.md` §2): producers push to SeqCst
+//! counter-backed "queues" (queue groups, the yield queue, partition leaves) and mark; consumers
+//! drain and clear with clear-then-recheck (`try_unmark_if_empty`, `try_unmark_yield`,
+//! `clear_partition_leaf`, `try_unmark_tasks`). Whenever the threads have stopped: a non-empty
+//! source has its bit set, a non-zero summary has PARTITION, and nothing was consumed twice or
+//! lost.
 //!
 //! Threaded tests are named `concurrent_*` so the Miri many-seeds run picks them up.
 #![cfg(not(loom))]

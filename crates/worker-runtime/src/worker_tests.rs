@@ -1,5 +1,5 @@
-//! Worker internals (test plan §2): the yield-queue bit, the LIFO slot, the partition claim guided
-//! by `partition_summary`, and what a parked worker leaves in its `SignalWaker`.
+//! Worker internals (`docs/testing.md` §2): the yield-queue bit, the LIFO slot, the partition claim
+//! guided by `partition_summary`, and what a parked worker leaves in its `SignalWaker`.
 //!
 //! These tests drive the real run loop ([`Worker::run`](crate::worker::Worker) on the runtime's own
 //! threads) and look at the crate-private state it maintains. To make an interleaving

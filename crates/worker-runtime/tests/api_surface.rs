@@ -1,4 +1,4 @@
-//! The public API exactly as the issue names it, used the way a program outside the workspace
+//! The public API exactly as documented, used the way a program outside the workspace
 //! uses it (only public paths, no debug accessors). The same program was built and run as a
 //! separate crate depending on `worker-runtime` by path; this copy keeps it checked.
 

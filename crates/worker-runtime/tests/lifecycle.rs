@@ -1,5 +1,5 @@
-//! Test plan §3.1, single-worker lifecycle: tasks spawned from outside and from inside run to
-//! completion; the idle worker parks with a clean `SignalWaker`; a parked worker is woken by new
+//! `docs/testing.md` §3.1, single-worker lifecycle: tasks spawned from outside and from inside run
+//! to completion; the idle worker parks with a clean `SignalWaker`; a parked worker is woken by new
 //! work; shutdown cancels what is left and leaves every signal clear and no permit.
 
 mod common;

@@ -1,9 +1,9 @@
-//! Test plan §4, load generator: seeded random operations against a real runtime (spawn, nested
-//! spawn, yield, abort, detach, `block_on` from outside, spawn from another plain thread, tasks
-//! waiting on an event), checking that every submitted future is accounted for exactly once —
+//! `docs/testing.md` §4, load generator: seeded random operations against a real runtime (spawn,
+//! nested spawn, yield, abort, detach, `block_on` from outside, spawn from another plain thread,
+//! tasks waiting on an event), checking that every submitted future is accounted for exactly once —
 //! `completions + cancellations == submissions` — and that the drained runtime keeps no stale
-//! summary bit, status bit or permit. Sized by `VERIFY_THOROUGH` and `cfg!(miri)`; a failure
-//! prints its seed.
+//! summary bit, status bit or permit. Sized by `VERIFY_THOROUGH` and `cfg!(miri)`; a failure prints
+//! its seed.
 
 mod common;
 

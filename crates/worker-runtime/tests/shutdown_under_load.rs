@@ -1,8 +1,8 @@
-//! Test plan §3.5, shutdown under load with parked sleepers, repeated (200 runs by default, 2000
-//! with `VERIFY_THOROUGH=1`): `shutdown_timeout` returns (a watchdog aborts the process after
+//! `docs/testing.md` §3.5, shutdown under load with parked sleepers, repeated (200 runs by default,
+//! 2000 with `VERIFY_THOROUGH=1`): `shutdown_timeout` returns (a watchdog aborts the process after
 //! 60 s without progress), every `JoinHandle` resolves (`Ok` or cancelled, never a panic or a
-//! hang), every future is dropped exactly once, and afterwards every signal is clear and no
-//! permit is left.
+//! hang), every future is dropped exactly once, and afterwards every signal is clear and no permit
+//! is left.
 
 mod common;
 
