@@ -2,9 +2,9 @@
 
 use crate::error::BuildError;
 use crate::runtime::{ExitGuard, ExitLatch, Runtime};
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
+use crate::scheduler::worker::Worker;
 use crate::table::SlotTable;
-use crate::worker::Worker;
 use std::fmt;
 use std::sync::Arc;
 use std::thread;
@@ -112,7 +112,7 @@ impl Builder {
             .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
         let table = SlotTable::new(self.max_tasks);
         let queues: Vec<_> = (0..workers)
-            .map(|_| crate::queue::LocalQueue::new_fifo())
+            .map(|_| crate::scheduler::queue::LocalQueue::new_fifo())
             .collect();
         let stealers = queues.iter().map(|q| q.stealer()).collect();
         let shared = Arc::new(Shared::new(tree, table, stealers, self.max_tasks));

@@ -3,7 +3,7 @@
 //! not part of the API's stability promise.
 
 use crate::runtime::Runtime;
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
 use std::fmt;
 use std::sync::Arc;
 

@@ -53,21 +53,16 @@ mod builder;
 mod context;
 mod debug;
 mod error;
-mod idle;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_harness;
-mod queue;
 mod runtime;
-mod shared;
+mod scheduler;
 mod sync;
 mod table;
 mod task;
 #[cfg(worker_runtime_tsan)]
 mod tsan;
-mod worker;
-#[cfg(all(test, not(loom)))]
-mod worker_tests;
 mod yield_now;
 
 pub use builder::{

@@ -11,9 +11,9 @@
 //!    re-syncing its partition summary and checking every source once more (`idle::park_protocol`).
 
 use crate::context;
-use crate::idle;
-use crate::queue::{LocalQueue as YieldQueue, Steal};
-use crate::shared::Shared;
+use crate::scheduler::idle;
+use crate::scheduler::queue::{LocalQueue as YieldQueue, Steal};
+use crate::scheduler::shared::Shared;
 use crate::sync::negative_control;
 use crate::task::Notified;
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 
 use crate::context;
 use crate::error::SpawnError;
-use crate::idle::Idle;
-use crate::queue::{Steal, Stealer};
+use crate::scheduler::idle::Idle;
+use crate::scheduler::queue::{Steal, Stealer};
 use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
@@ -212,7 +212,7 @@ impl Shared {
     /// Wakes one parked worker if nobody is searching (see `idle.rs`).
     #[inline]
     pub(crate) fn notify_idle(&self) {
-        crate::idle::notify_one(&self.idle, |w| self.tree.waker(w));
+        crate::scheduler::idle::notify_one(&self.idle, |w| self.tree.waker(w));
     }
 
     /// Whether any leaf of worker `w`'s partition has a scheduled task (a scan of its leaf words).
