@@ -68,6 +68,12 @@ impl DebugProbe {
         self.shared.tree.scheduled_count()
     }
 
+    /// `(filed, queued)`: timers filed in the workers' wheels and timer messages waiting in their
+    /// inboxes (a snapshot, shard by shard).
+    pub fn timers(&self) -> (usize, usize) {
+        self.shared.timers.counts()
+    }
+
     /// Whether the runtime refuses new spawns.
     pub fn is_shutdown(&self) -> bool {
         self.shared.is_shutdown()

@@ -58,15 +58,18 @@ mod error;
 pub mod loom_harness;
 mod runtime;
 mod scheduler;
+mod service;
 mod sync;
 mod table;
 mod task;
+pub mod time;
 #[cfg(worker_runtime_tsan)]
 mod tsan;
 mod yield_now;
 
 pub use builder::{
-    Builder, DEFAULT_MAX_TASKS, MAX_TASKS_LIMIT, MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE,
+    Builder, DEFAULT_MAX_TASKS, DEFAULT_TICK_DURATION, MAX_TASKS_LIMIT, MAX_WORKER_THREADS,
+    MIN_THREAD_STACK_SIZE, TICK_DURATION_RANGE,
 };
 #[doc(hidden)]
 pub use debug::DebugProbe;

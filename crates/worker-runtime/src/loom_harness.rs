@@ -301,7 +301,7 @@ impl ParkModel {
     /// worker `w` now counts as searching (a notifier picked it).
     pub fn park(&self, w: usize, searching: bool) -> bool {
         let tree = &self.tree;
-        idle::park_protocol(&self.idle, tree.waker(w), w, searching, || {
+        idle::park_protocol(&self.idle, tree.waker(w), w, searching, None, || {
             let n = tree.assignment().workers();
             tree.sync_partition_summary(w)
                 || (0..n).filter(|&v| v != w).any(|v| {
