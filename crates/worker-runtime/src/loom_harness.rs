@@ -412,6 +412,7 @@ impl RunLoopModel {
             SlotTable::new(max_tasks),
             stealers,
             max_tasks,
+            timer_wheel::DEFAULT_TICK_NS,
         ));
         let workers = queues
             .into_iter()
