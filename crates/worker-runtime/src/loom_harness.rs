@@ -11,6 +11,9 @@
 //!   (`find_task`, `run_task`, `park` with the real final check `work_visible`) and spawn and wake
 //!   through the runtime's own `Shared::spawn`, `Schedule` and thread-local context.
 //!
+//!   The same model drives the timers' own code: a `Sleep` polled inside a worker's context is
+//!   filed in that worker's wheel, and [`RunLoopModel::fire_timers`] is the owner's timer check.
+//!
 //! Everything here must be created inside `loom::model` (it holds loom atomics and mutexes).
 
 use crate::context::{self, EnterGuard};
@@ -450,6 +453,33 @@ impl RunLoopModel {
             Ok(handle) => drop(handle),
             Err((e, _)) => panic!("spawn failed: {e}"),
         }
+    }
+
+    /// Applies worker `w`'s timer inbox and fires every timer due at `now_ns` on the runtime's
+    /// clock (a synthetic "now": the model does not wait for real time), as the owner's timer check
+    /// and the service do (`Timers::collect_due`, then `fire_all` outside the lock). Returns how
+    /// many fired.
+    pub fn fire_timers(&self, w: usize, now_ns: u64) -> usize {
+        let mut due = Vec::new();
+        self.shared.timers.collect_due(w, now_ns, false, &mut due);
+        crate::time::driver::fire_all(&mut due)
+    }
+
+    /// `instant` on the runtime's timer clock, in ns.
+    pub fn clock_ns(&self, instant: std::time::Instant) -> u64 {
+        self.shared.timers.instant_to_ns(instant)
+    }
+
+    /// `(filed, queued)`: timers in the wheels and messages in the inboxes.
+    pub fn timers(&self) -> (usize, usize) {
+        self.shared.timers.counts()
+    }
+
+    /// Runs `f` inside this runtime's context on a thread that is none of its workers (as
+    /// `block_on` does): a `Sleep` made there belongs to this runtime.
+    pub fn with_runtime<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = context::enter(&self.shared, None);
+        f()
     }
 
     /// The runtime's summary tree.

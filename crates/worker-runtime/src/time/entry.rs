@@ -12,7 +12,7 @@
 //! Whichever takes the mutex second sees the other's write (the mutex orders them), so either the
 //! firer finds the waker or the poller finds `FIRED`: a fire is never lost.
 
-use crate::sync::{lock, new_atomic_u64, AtomicU64, Mutex, Ordering};
+use crate::sync::{lock, negative_control, new_atomic_u64, AtomicU64, Mutex, Ordering};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
@@ -56,7 +56,10 @@ impl TimerEntry {
     /// Starts generation `generation` (not fired); older filings become stale.
     #[inline]
     pub(crate) fn rearm(&self, generation: u64) {
-        self.state.store(generation << 1, Ordering::SeqCst);
+        // A swap rather than a store: the same `xchg` on x86-64, and loom 0.7 lets another
+        // thread's later CAS read past a plain store here (`reset_by_message_races_fire` in
+        // `tests/loom_timers.rs` failed with a store, without any planted bug).
+        self.state.swap(generation << 1, Ordering::SeqCst);
     }
 
     /// Stores the waker to wake on fire, unless it would wake the same task as the stored one.
@@ -79,7 +82,11 @@ impl TimerEntry {
     /// `FIRED` and wakes the stored waker. A panic in the waker (user code) is contained.
     /// Returns whether it fired.
     pub(crate) fn fire(&self, generation: u64) -> bool {
-        let armed = generation << 1;
+        let mut armed = generation << 1;
+        if negative_control("fire_ignores_generation") {
+            // Planted bug (`tests/loom_timers.rs` must fail): fire whatever generation is current.
+            armed = self.state.load(Ordering::SeqCst) & !FIRED;
+        }
         if self
             .state
             .compare_exchange(armed, armed | FIRED, Ordering::SeqCst, Ordering::SeqCst)
