@@ -17,8 +17,8 @@ use crate::workloads::Workload;
 /// An instance owns a running multi-threaded runtime (worker threads started
 /// by [`with_workers`](Self::with_workers)); dropping it shuts the runtime
 /// down and joins its threads. The associated functions without `self`
-/// (`spawn_local`, `spawn_detached`, `yield_now`) may only be called from
-/// inside a task running on an instance of this runtime.
+/// (`spawn_local`, `spawn_detached`, `yield_now`, `sleep`) may only be called
+/// from inside a task running on an instance of this runtime.
 pub trait BenchRuntime: Send + Sync + Sized + 'static {
     /// Short name shown in tables and criterion ids.
     const NAME: &'static str;
@@ -57,6 +57,10 @@ pub trait BenchRuntime: Send + Sync + Sized + 'static {
 
     /// The runtime's native cooperative yield.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// The runtime's native timer: a future that completes once `d` has
+    /// passed since this call (never earlier). Dropping it cancels the timer.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
 }
 
 /// Adapts a join handle whose output is `Result<T, E>` (tokio-shaped) into
