@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::probes::{self, IdleTimers, TimerRun, WakeProbe};
 use crate::workloads::Workload;
 
 /// One async runtime under test, as seen by the workloads.
@@ -96,6 +97,17 @@ pub trait Contender {
     /// workload's definition says to measure. Panics if the workload's
     /// correctness check fails.
     fn run(&self, workload: Workload) -> Duration;
+
+    /// Runs [`probes::timers`] once: `tasks` tasks each sleeping `delay`.
+    fn timers(&self, tasks: usize, delay: Duration) -> TimerRun;
+
+    /// Runs [`probes::idle_cpu`] once: the process CPU time used over
+    /// `window` while this runtime idles (with or without a far timer).
+    fn idle_cpu(&self, settle: Duration, window: Duration, timers: IdleTimers) -> Duration;
+
+    /// Starts a [`WakeProbe`]: a task parked on this runtime, woken from the
+    /// calling (plain) thread one sample at a time.
+    fn wake_probe(&self) -> WakeProbe;
 }
 
 impl<R: BenchRuntime> Contender for R {
@@ -109,5 +121,17 @@ impl<R: BenchRuntime> Contender for R {
 
     fn run(&self, workload: Workload) -> Duration {
         workload.run(self)
+    }
+
+    fn timers(&self, tasks: usize, delay: Duration) -> TimerRun {
+        probes::timers(self, tasks, delay)
+    }
+
+    fn idle_cpu(&self, settle: Duration, window: Duration, timers: IdleTimers) -> Duration {
+        probes::idle_cpu(self, settle, window, timers)
+    }
+
+    fn wake_probe(&self) -> WakeProbe {
+        WakeProbe::start(self)
     }
 }
