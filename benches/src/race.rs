@@ -9,7 +9,7 @@ use crate::probes::{
     IdleTimers, Probe, IDLE_CPU_TARGET, IDLE_SETTLE, IDLE_WINDOW, TIMER_DELAY, TIMER_TASKS,
     WAKE_PAUSE, WAKE_SAMPLES_PER_RUN, WAKE_WARMUP_SAMPLES_PER_RUN,
 };
-use crate::report::{Cell, MetricCell, MetricRow, Row};
+use crate::report::{fmt_value, Cell, MetricCell, MetricRow, Row};
 use crate::runtime::Contender;
 use crate::stats::{Percentiles, Summary};
 use crate::workloads::Workload;
@@ -297,7 +297,7 @@ pub fn probe_progress_line(
             let cells: Vec<String> = row
                 .cells
                 .iter()
-                .map(|c| format!("{} {:.1}", c.runtime, c.value))
+                .map(|c| format!("{} {}", c.runtime, fmt_value(c.value)))
                 .collect();
             format!("{} {}: {}", row.measure, row.unit, cells.join(", "))
         })

@@ -226,7 +226,7 @@ impl MetricRow {
 }
 
 /// Formats a figure with about three significant digits.
-fn fmt_value(v: f64) -> String {
+pub fn fmt_value(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 10.0 {
