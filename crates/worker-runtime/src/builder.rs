@@ -2,12 +2,14 @@
 
 use crate::error::BuildError;
 use crate::runtime::{ExitGuard, ExitLatch, Runtime};
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
+use crate::scheduler::worker::Worker;
+use crate::service::WorkerService;
 use crate::table::SlotTable;
-use crate::worker::Worker;
 use std::fmt;
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 use summary_tree::{SummaryTree, SummaryTreeConfig};
 
 /// Most worker threads a runtime supports (the idle set is one 64-bit word).
@@ -18,6 +20,11 @@ pub const MIN_THREAD_STACK_SIZE: usize = 16 * 1024;
 pub const MAX_TASKS_LIMIT: usize = 1 << 30;
 /// Default `max_tasks`: 2^21 live tasks.
 pub const DEFAULT_MAX_TASKS: usize = 1 << 21;
+/// Default timer resolution ([`Builder::tick_duration`]): 1 ms, used as 2^20 ns.
+pub const DEFAULT_TICK_DURATION: Duration = Duration::from_millis(1);
+/// Allowed range of [`Builder::tick_duration`].
+pub const TICK_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_micros(1)..=Duration::from_secs(1);
 
 /// Configures and builds a [`Runtime`]. Every setting is checked in [`build`](Self::build); a bad
 /// value is a [`BuildError`] naming the field and its allowed range.
@@ -33,6 +40,7 @@ pub struct Builder {
     thread_name: String,
     thread_stack_size: Option<usize>,
     max_tasks: usize,
+    tick: Duration,
 }
 
 impl Builder {
@@ -44,6 +52,7 @@ impl Builder {
             thread_name: "worker-runtime".to_owned(),
             thread_stack_size: None,
             max_tasks: DEFAULT_MAX_TASKS,
+            tick: DEFAULT_TICK_DURATION,
         }
     }
 
@@ -70,6 +79,19 @@ impl Builder {
     pub fn max_tasks(&mut self, n: usize) -> &mut Self {
         self.max_tasks = n;
         self
+    }
+
+    /// Timer resolution, `1 µs..=1 s` (default 1 ms). The timer wheels count in ticks of the
+    /// next power of two of nanoseconds at or above it (1 ms is 2^20 ns ≈ 1.05 ms). A timer never
+    /// fires before its deadline, and on an idle runtime fires within about one tick after it.
+    pub fn tick_duration(&mut self, tick: Duration) -> &mut Self {
+        self.tick = tick;
+        self
+    }
+
+    /// The tick in ns, a power of two.
+    fn tick_ns(&self) -> u64 {
+        (self.tick.as_nanos() as u64).next_power_of_two()
     }
 
     fn validate(&self) -> Result<usize, BuildError> {
@@ -102,6 +124,17 @@ impl Builder {
                 format!("1..={MAX_TASKS_LIMIT}"),
             ));
         }
+        if !TICK_DURATION_RANGE.contains(&self.tick) {
+            return Err(BuildError::new(
+                "tick_duration",
+                format!("{:?}", self.tick),
+                format!(
+                    "{:?}..={:?}",
+                    TICK_DURATION_RANGE.start(),
+                    TICK_DURATION_RANGE.end()
+                ),
+            ));
+        }
         Ok(workers)
     }
 
@@ -112,10 +145,16 @@ impl Builder {
             .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
         let table = SlotTable::new(self.max_tasks);
         let queues: Vec<_> = (0..workers)
-            .map(|_| crate::queue::LocalQueue::new_fifo())
+            .map(|_| crate::scheduler::queue::LocalQueue::new_fifo())
             .collect();
         let stealers = queues.iter().map(|q| q.stealer()).collect();
-        let shared = Arc::new(Shared::new(tree, table, stealers, self.max_tasks));
+        let shared = Arc::new(Shared::new(
+            tree,
+            table,
+            stealers,
+            self.max_tasks,
+            self.tick_ns(),
+        ));
         let exits = Arc::new(ExitLatch::default());
         let mut rt = Runtime {
             shared: Arc::clone(&shared),
@@ -147,6 +186,23 @@ impl Builder {
                 }
             }
         }
+        let service = WorkerService::new(Arc::clone(&shared));
+        let spawned = thread::Builder::new()
+            .name(format!("{}-service", self.thread_name))
+            .spawn(move || {
+                let _exit = ExitGuard(exits);
+                service.run();
+            });
+        match spawned {
+            Ok(handle) => rt.threads.push(handle),
+            Err(e) => {
+                return Err(BuildError::new(
+                    "worker_threads",
+                    workers,
+                    format!("as many as the system can start, plus the service thread (starting it failed: {e})"),
+                ))
+            }
+        }
         Ok(rt)
     }
 }
@@ -164,6 +220,7 @@ impl fmt::Debug for Builder {
             .field("thread_name", &self.thread_name)
             .field("thread_stack_size", &self.thread_stack_size)
             .field("max_tasks", &self.max_tasks)
+            .field("tick_duration", &self.tick)
             .finish()
     }
 }

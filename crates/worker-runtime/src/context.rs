@@ -4,7 +4,7 @@
 //! The pointer is raw for speed (the wake path reads it on every wake); it is valid while the
 //! [`EnterGuard`] that set it lives, and the guard's owner holds an `Arc<Shared>` for that long.
 
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
 use crate::sync::thread_local;
 use crate::task::Notified;
 use std::cell::Cell;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 const NOT_A_WORKER: usize = usize::MAX;
 
 /// A worker's FIFO run queue (yields and tasks displaced from its LIFO slot).
-pub(crate) type LocalQueue = crate::queue::LocalQueue<Notified>;
+pub(crate) type LocalQueue = crate::scheduler::queue::LocalQueue<Notified>;
 
 thread_local! {
     static SHARED: Cell<*const Shared> = const { Cell::new(ptr::null()) };

@@ -3,7 +3,7 @@
 //! not part of the API's stability promise.
 
 use crate::runtime::Runtime;
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
 use std::fmt;
 use std::sync::Arc;
 
@@ -66,6 +66,12 @@ impl DebugProbe {
     /// Task bits set in the summary tree (tasks queued there, not in a LIFO slot or yield queue).
     pub fn scheduled_in_tree(&self) -> usize {
         self.shared.tree.scheduled_count()
+    }
+
+    /// `(filed, queued)`: timers filed in the workers' wheels and timer messages waiting in their
+    /// inboxes (a snapshot, shard by shard).
+    pub fn timers(&self) -> (usize, usize) {
+        self.shared.timers.counts()
     }
 
     /// Whether the runtime refuses new spawns.

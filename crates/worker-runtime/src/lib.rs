@@ -53,25 +53,23 @@ mod builder;
 mod context;
 mod debug;
 mod error;
-mod idle;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_harness;
-mod queue;
 mod runtime;
-mod shared;
+mod scheduler;
+mod service;
 mod sync;
 mod table;
 mod task;
+pub mod time;
 #[cfg(worker_runtime_tsan)]
 mod tsan;
-mod worker;
-#[cfg(all(test, not(loom)))]
-mod worker_tests;
 mod yield_now;
 
 pub use builder::{
-    Builder, DEFAULT_MAX_TASKS, MAX_TASKS_LIMIT, MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE,
+    Builder, DEFAULT_MAX_TASKS, DEFAULT_TICK_DURATION, MAX_TASKS_LIMIT, MAX_WORKER_THREADS,
+    MIN_THREAD_STACK_SIZE, TICK_DURATION_RANGE,
 };
 #[doc(hidden)]
 pub use debug::DebugProbe;

@@ -4,7 +4,7 @@
 //! * [`TestScheduler`]: the real task state machine (`task/`) on a minimal [`Schedule`]: a queue
 //!   of run permissions and a slot table, both behind loom mutexes. Anything that leaks a task
 //!   leaks the scheduler's loom `Arc` with it, which loom reports at the end of the model.
-//! * [`ParkModel`]: the real parking protocol ([`idle::park_protocol`](crate::idle) and
+//! * [`ParkModel`]: the real parking protocol ([`idle::park_protocol`](crate::scheduler::idle) and
 //!   `notify_one`) on a loom-built [`SummaryTree`], for remote-spawn-versus-park models.
 //! * [`RunLoopModel`] / [`ModelWorker`]: a real `Shared` and real `Worker`s (without their
 //!   threads), so a model thread can play a worker through the run loop's own steps
@@ -14,12 +14,12 @@
 //! Everything here must be created inside `loom::model` (it holds loom atomics and mutexes).
 
 use crate::context::{self, EnterGuard};
-use crate::idle::{self, Idle};
-use crate::queue::LocalQueue;
-use crate::shared::Shared;
+use crate::scheduler::idle::{self, Idle};
+use crate::scheduler::queue::LocalQueue;
+use crate::scheduler::shared::Shared;
+use crate::scheduler::worker::{SearchState, Worker};
 use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, RunOutcome, Schedule};
-use crate::worker::{SearchState, Worker};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicUsize;
 use loom::sync::{Arc, Mutex};
@@ -301,7 +301,7 @@ impl ParkModel {
     /// worker `w` now counts as searching (a notifier picked it).
     pub fn park(&self, w: usize, searching: bool) -> bool {
         let tree = &self.tree;
-        idle::park_protocol(&self.idle, tree.waker(w), w, searching, || {
+        idle::park_protocol(&self.idle, tree.waker(w), w, searching, None, || {
             let n = tree.assignment().workers();
             tree.sync_partition_summary(w)
                 || (0..n).filter(|&v| v != w).any(|v| {
@@ -412,6 +412,7 @@ impl RunLoopModel {
             SlotTable::new(max_tasks),
             stealers,
             max_tasks,
+            timer_wheel::DEFAULT_TICK_NS,
         ));
         let workers = queues
             .into_iter()

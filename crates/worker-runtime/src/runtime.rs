@@ -3,7 +3,7 @@
 use crate::builder::Builder;
 use crate::context;
 use crate::error::{BuildError, SpawnError};
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;

@@ -5,7 +5,7 @@
 //! (remote from a plain thread, local into the LIFO slot inside a worker's context), wakes the
 //! tasks' real wakers (so `Schedule::schedule`, `push_local` / `push_remote` and the thread-local
 //! context decide where a task goes). Only the yield queues are a stand-in (a loom mutex around a
-//! `VecDeque`, see `src/queue.rs`), because loom cannot see into crossbeam's deque.
+//! `VecDeque`, see `src/scheduler/queue.rs`), because loom cannot see into crossbeam's deque.
 //!
 //! A lost wakeup is a worker asleep on its `SignalWaker` (a loom mutex + condvar) that nobody
 //! wakes: loom reports a deadlock. Each model has a planted bug in `work_visible` that it must

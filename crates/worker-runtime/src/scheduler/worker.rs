@@ -8,15 +8,22 @@
 //! 3. stealing: other workers' LIFO slots, other partitions of the tree (their hints first, then a
 //!    scan), other yield queues;
 //! 4. parking on its `SignalWaker` after draining stale permits, announcing itself idle,
-//!    re-syncing its partition summary and checking every source once more (`idle::park_protocol`).
+//!    re-syncing its partition summary and checking every source once more (`idle::park_protocol`),
+//!    with its next timer deadline as the timeout.
+//!
+//! Timers: the worker applies its timer inbox and fires its due timers every
+//! [`TIMER_CHECK_POLLS`] polls while busy, when a search first comes up empty, before it parks
+//! and after it unparks (see `time::driver`).
 
 use crate::context;
-use crate::idle;
-use crate::queue::{LocalQueue as YieldQueue, Steal};
-use crate::shared::Shared;
+use crate::scheduler::idle;
+use crate::scheduler::queue::{LocalQueue as YieldQueue, Steal};
+use crate::scheduler::shared::Shared;
 use crate::sync::negative_control;
 use crate::task::Notified;
+use crate::time::driver::{fire_all, Filed, NO_DEADLINE, TIMER_INBOX_GROUP};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Consecutive LIFO-slot polls before the worker looks elsewhere.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
@@ -36,6 +43,10 @@ const RESYNC_EVERY_CHECKS: u32 = 8;
 /// wakee's scheduling latency (2–30 µs on a VM), so a short search first keeps bursty work on
 /// awake workers; after it the worker sleeps, so an idle runtime uses no CPU.
 pub(crate) const SEARCH_ROUNDS_BEFORE_PARK: u32 = 32;
+
+/// Task polls between two timer checks of a busy worker (a clock read and two loads when nothing
+/// is due). The service thread covers a worker whose polls are long (see `time::driver`).
+pub(crate) const TIMER_CHECK_POLLS: u32 = 61;
 
 /// One worker thread's queue and identity. Only ever used through `&self`: the thread-local
 /// context holds a shared pointer to `yields` while the worker runs, so no `&mut` may exist.
@@ -60,6 +71,9 @@ pub(crate) struct SearchState {
     turn: u32,
     pub(crate) searching: bool,
     idle_rounds: u32,
+    polls_since_timer_check: u32,
+    /// Timers taken out of the wheel, fired once its lock is released (kept for its capacity).
+    due: Vec<Filed>,
 }
 
 impl SearchState {
@@ -102,8 +116,15 @@ impl Worker {
                     }
                     st.idle_rounds = 0;
                     self.run_task(task);
+                    st.polls_since_timer_check += 1;
+                    if st.polls_since_timer_check >= TIMER_CHECK_POLLS {
+                        self.check_timers(&mut st);
+                    }
                 }
                 None if st.idle_rounds < SEARCH_ROUNDS_BEFORE_PARK => {
+                    if st.idle_rounds == 0 && self.check_timers(&mut st) > 0 {
+                        continue;
+                    }
                     st.idle_rounds += 1;
                     for _ in 0..(1u32 << (st.idle_rounds / 4).min(6)) {
                         std::hint::spin_loop();
@@ -124,6 +145,40 @@ impl Worker {
         if let Some(t) = shared.take_lifo(self.index) {
             t.cancel();
         }
+        // No poll runs here any more: drop this worker's timers (their tasks are cancelled by the
+        // shutdown sweep; a `Sleep` dropped later finds its filing gone, which is fine).
+        shared.timers.clear(self.index);
+    }
+
+    /// Applies this worker's timer inbox and fires its due timers (their tasks go to this worker's
+    /// LIFO slot and local queue). Returns how many fired. Costs two loads when there are no
+    /// timers and no messages, plus a clock read when there are.
+    pub(crate) fn check_timers(&self, st: &mut SearchState) -> usize {
+        st.polls_since_timer_check = 0;
+        let timers = &self.shared.timers;
+        let w = self.index;
+        let waker = self.shared.tree.waker(w);
+        let marked = waker.status() & (1 << TIMER_INBOX_GROUP) != 0;
+        if !marked && !timers.inbox_pending(w) && timers.earliest(w) == NO_DEADLINE {
+            return 0;
+        }
+        let now = timers.now_ns();
+        if !marked && !timers.needs_attention(w, now) {
+            return 0;
+        }
+        timers.collect_due(w, now, false, &mut st.due);
+        if marked {
+            // After the drain: a message that lands meanwhile keeps the bit (or re-arms it).
+            waker.try_unmark_if_empty(TIMER_INBOX_GROUP, || !timers.inbox_pending(w));
+        }
+        fire_all(&mut st.due)
+    }
+
+    /// How long this worker may sleep before its next timer is due (`None`: no timer).
+    fn park_timeout(&self) -> Option<Duration> {
+        let timers = &self.shared.timers;
+        let next = timers.earliest(self.index);
+        (next != NO_DEADLINE).then(|| Duration::from_nanos(next.saturating_sub(timers.now_ns())))
     }
 
     pub(crate) fn run_task(&self, task: Notified) {
@@ -285,7 +340,10 @@ impl Worker {
     /// task in its own LIFO slot) and runs it next.
     pub(crate) fn work_visible(&self) -> bool {
         let shared = &self.shared;
-        if !self.yields.is_empty() || shared.is_shutdown() {
+        if !self.yields.is_empty()
+            || shared.is_shutdown()
+            || shared.timers.inbox_pending(self.index)
+        {
             return true;
         }
         // Planted bugs (each fails a model of `tests/loom_run_loop.rs`): skip the own partition's
@@ -306,6 +364,11 @@ impl Worker {
 
     pub(crate) fn park(&self, st: &mut SearchState) {
         let shared = &self.shared;
+        if self.check_timers(st) > 0 {
+            // The woken tasks are in this worker's LIFO slot and queue: run them instead.
+            return;
+        }
+        let timeout = self.park_timeout();
         let was_searching = std::mem::take(&mut st.searching);
         // Stop searching, drop stale permits, announce, final check, sleep, unpark: `idle.rs`.
         st.searching = idle::park_protocol(
@@ -313,7 +376,9 @@ impl Worker {
             shared.tree.waker(self.index),
             self.index,
             was_searching,
+            timeout,
             || self.work_visible(),
         );
+        self.check_timers(st);
     }
 }

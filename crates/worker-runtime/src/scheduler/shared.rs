@@ -4,11 +4,12 @@
 
 use crate::context;
 use crate::error::SpawnError;
-use crate::idle::Idle;
-use crate::queue::{Steal, Stealer};
+use crate::scheduler::idle::Idle;
+use crate::scheduler::queue::{Steal, Stealer};
 use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
+use crate::time::driver::{TimerOp, Timers};
 use crossbeam_utils::CachePadded;
 use std::future::Future;
 use std::ptr::{self, NonNull};
@@ -44,6 +45,10 @@ pub(crate) struct Shared {
     /// ever pushed into the tree again (the gate holds no user code and no blocking call).
     remote_gate: CachePadded<AtomicUsize>,
     remote_cursor: AtomicUsize,
+    /// The clock, each worker's timer wheel and inbox, and the service thread's parking spot.
+    pub(crate) timers: Timers,
+    /// Round-robin choice of owner for timers registered by threads that are not workers.
+    timer_cursor: AtomicUsize,
 }
 
 impl Shared {
@@ -52,6 +57,7 @@ impl Shared {
         table: SlotTable,
         yield_stealers: Box<[Stealer<Notified>]>,
         max_tasks: usize,
+        tick_ns: u64,
     ) -> Self {
         let workers = yield_stealers.len();
         let spawn_hint = (0..workers)
@@ -74,6 +80,31 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             remote_gate: CachePadded::new(AtomicUsize::new(0)),
             remote_cursor: AtomicUsize::new(0),
+            timers: Timers::new(workers, tick_ns),
+            timer_cursor: AtomicUsize::new(0),
+        }
+    }
+
+    /// The worker whose wheel a timer first polled on this thread goes to: this worker, or (on
+    /// a thread that is not one of ours) the next worker in turn.
+    pub(crate) fn timer_owner(&self) -> usize {
+        match context::current_worker_of(self) {
+            Some(w) => w,
+            // Relaxed: a round-robin hint, nothing is published through it.
+            None => self.timer_cursor.fetch_add(1, Ordering::Relaxed) % self.workers,
+        }
+    }
+
+    /// Applies `op` to `owner`'s wheel: directly on `owner`'s own thread, by message to its inbox
+    /// from anywhere else. Returns `false` if the message was refused because the runtime shut
+    /// down (nobody would ever read it).
+    pub(crate) fn timer_op(&self, owner: usize, op: TimerOp) -> bool {
+        if context::current_worker_of(self) == Some(owner) {
+            self.timers.apply_local(owner, op);
+            true
+        } else {
+            self.timers
+                .send(owner, op, self.tree.waker(owner), || self.is_shutdown())
         }
     }
 
@@ -212,7 +243,7 @@ impl Shared {
     /// Wakes one parked worker if nobody is searching (see `idle.rs`).
     #[inline]
     pub(crate) fn notify_idle(&self) {
-        crate::idle::notify_one(&self.idle, |w| self.tree.waker(w));
+        crate::scheduler::idle::notify_one(&self.idle, |w| self.tree.waker(w));
     }
 
     /// Whether any leaf of worker `w`'s partition has a scheduled task (a scan of its leaf words).
@@ -279,6 +310,7 @@ impl Shared {
         for w in 0..self.workers {
             self.tree.waker(w).release_permit();
         }
+        self.timers.service_waker.release_permit();
         true
     }
 
@@ -334,10 +366,14 @@ impl Shared {
             }
         }
         if workers_gone {
+            for w in 0..self.timers.slots() {
+                self.timers.clear(w);
+            }
             for w in 0..self.workers {
                 let waker = self.tree.waker(w);
                 self.tree.sync_partition_summary(w);
                 waker.try_unmark_yield(|| true);
+                waker.try_unmark(crate::time::driver::TIMER_INBOX_GROUP);
                 waker.drain_permits();
             }
         }

@@ -18,6 +18,7 @@ use crate::sync::negative_control;
 use crate::sync::{new_atomic_u64, new_atomic_usize, AtomicU64, AtomicUsize, Ordering};
 use crossbeam_utils::CachePadded;
 use signal_waker::SignalWaker;
+use std::time::Duration;
 
 /// Parked workers (a bit each, so at most 64 workers) and the searching count.
 pub(crate) struct Idle {
@@ -107,7 +108,8 @@ impl Idle {
 ///    of sleeping while counted in `searching` (which would stop every other wake).
 /// 3. Announce: set the parked bit (a `SeqCst` RMW).
 /// 4. The final check, `work_visible()`: every source this worker would take from.
-/// 5. If it found nothing, sleep on `waker` until a permit arrives.
+/// 5. If it found nothing, sleep on `waker` until a permit arrives, or until `timeout` has passed
+///    (the worker's next timer deadline).
 /// 6. Leave the parked set. Returns `true` if a notifier had picked this worker, which now counts
 ///    as searching and must call [`Idle::end_search`] when it finds work or parks again.
 ///
@@ -118,6 +120,7 @@ pub(crate) fn park_protocol(
     waker: &SignalWaker,
     w: usize,
     searching: bool,
+    timeout: Option<Duration>,
     work_visible: impl FnOnce() -> bool,
 ) -> bool {
     if searching {
@@ -130,7 +133,13 @@ pub(crate) fn park_protocol(
     // woke nobody, and whose permit was drained above) is never seen. `loom_remote_spawn` must
     // then deadlock.
     if negative_control("park_final_check") || !work_visible() {
-        waker.acquire();
+        match timeout {
+            None => waker.acquire(),
+            Some(t) => {
+                // A timeout without a permit is fine: the caller fires its timers and searches.
+                let _ = waker.acquire_timeout(t);
+            }
+        }
     }
     idle.unpark(w)
 }

@@ -1,7 +1,7 @@
 //! Worker internals (`docs/testing.md` §2): the yield-queue bit, the LIFO slot, the partition claim
 //! guided by `partition_summary`, and what a parked worker leaves in its `SignalWaker`.
 //!
-//! These tests drive the real run loop ([`Worker::run`](crate::worker::Worker) on the runtime's own
+//! These tests drive the real run loop ([`Worker::run`](crate::scheduler::worker::Worker) on the runtime's own
 //! threads) and look at the crate-private state it maintains. To make an interleaving
 //! deterministic they *block the only worker* inside a task poll (a `std::sync::mpsc` handshake),
 //! arrange queues, tree bits and summary bits from the test thread while it cannot move, then let
@@ -9,9 +9,9 @@
 //! handshake, never by sleeping.
 
 use crate::runtime::Runtime;
-use crate::shared::Shared;
+use crate::scheduler::shared::Shared;
+use crate::scheduler::worker::MAX_LIFO_POLLS;
 use crate::task::{self, JoinHandle};
-use crate::worker::MAX_LIFO_POLLS;
 use signal_waker::{STATUS_BIT_PARTITION, STATUS_BIT_YIELD};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
