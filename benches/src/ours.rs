@@ -66,11 +66,9 @@ impl BenchRuntime for Ours {
         worker_runtime::yield_now()
     }
 
-    // INTERIM: `worker_runtime::time` has not landed yet. Until it does, our
-    // tasks sleep on async-io's timer (its own reactor thread wakes them), so
-    // the timer rows run; this becomes `worker_runtime::time::sleep(d)`.
-    async fn sleep(d: Duration) {
-        async_io::Timer::after(d).await;
+    /// `worker_runtime::time::sleep`, on the runtime's default 1 ms tick.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        worker_runtime::time::sleep(d)
     }
 }
 
