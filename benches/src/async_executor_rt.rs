@@ -1,5 +1,6 @@
 //! async-executor as a [`BenchRuntime`]: smol's recipe, `n` threads each
-//! running `async_io::block_on(ex.run(stop.recv()))`.
+//! running `async_io::block_on(ex.run(stop.recv()))`; timers are
+//! `async_io::Timer`.
 //!
 //! The pinned peer setup uses a `static Executor`; here every instance gets
 //! a fresh `Arc<Executor<'static>>` (a fresh runtime per cell, no leak). So
@@ -11,6 +12,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use async_executor::{Executor, Task};
 
@@ -100,6 +102,12 @@ impl BenchRuntime for AsyncExecutorRt {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         futures_lite::future::yield_now()
+    }
+
+    /// smol's timer, `async_io::Timer::after`, driven by async-io's reactor
+    /// (which the runner threads' `async_io::block_on` take turns driving).
+    async fn sleep(d: Duration) {
+        async_io::Timer::after(d).await;
     }
 }
 

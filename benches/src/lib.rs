@@ -8,13 +8,17 @@
 //! renders its table; `benches/runtime_compare.rs` runs the same workloads
 //! under criterion.
 //!
-//! [`contenders`] is the single list of runtimes both harnesses use.
+//! The race's latency and idle rows (timers, idle CPU, wake latency) are
+//! in [`probes`], written once over the same trait.
+//!
+//! [`CONTENDERS`] is the single list of runtimes both harnesses use.
 
 #![warn(missing_docs)]
 
 pub mod async_executor_rt;
 pub mod machine_load;
 pub mod ours;
+pub mod probes;
 pub mod race;
 pub mod report;
 pub mod runtime;
@@ -24,13 +28,25 @@ pub mod workloads;
 
 use runtime::{BenchRuntime, Contender};
 
-/// Starts a fresh instance of every runtime in the race, each with `workers`
-/// worker threads, ours first. The race binary and the criterion bench both
-/// take their runtimes from here.
+/// Starts a fresh runtime with the given number of worker threads.
+pub type StartContender = fn(usize) -> Box<dyn Contender>;
+
+/// Every runtime in the race, ours first: one starter each, so a harness
+/// can also run one runtime alone in the process.
+pub const CONTENDERS: [StartContender; 3] = [
+    start::<ours::Ours>,
+    start::<tokio_rt::TokioRt>,
+    start::<async_executor_rt::AsyncExecutorRt>,
+];
+
+/// Starts an `R` with `workers` worker threads, boxed.
+fn start<R: BenchRuntime>(workers: usize) -> Box<dyn Contender> {
+    Box::new(R::with_workers(workers))
+}
+
+/// Starts a fresh instance of every runtime in [`CONTENDERS`], each with
+/// `workers` worker threads, ours first. The race binary and the criterion
+/// bench both take their runtimes from here.
 pub fn contenders(workers: usize) -> Vec<Box<dyn Contender>> {
-    vec![
-        Box::new(ours::Ours::with_workers(workers)),
-        Box::new(tokio_rt::TokioRt::with_workers(workers)),
-        Box::new(async_executor_rt::AsyncExecutorRt::with_workers(workers)),
-    ]
+    CONTENDERS.iter().map(|start| start(workers)).collect()
 }

@@ -65,6 +65,11 @@ impl BenchRuntime for Ours {
     fn yield_now() -> impl Future<Output = ()> + Send {
         worker_runtime::yield_now()
     }
+
+    /// `worker_runtime::time::sleep`, on the runtime's default 1 ms tick.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        worker_runtime::time::sleep(d)
+    }
 }
 
 impl Drop for Ours {

@@ -1,7 +1,10 @@
-//! The race table: ns per unit per runtime, and our ratio to the best peer.
+//! The race tables: ns per unit per runtime for the throughput workloads,
+//! and the latency-and-idle table ([`MetricRow`]: µs, ms of CPU) for the
+//! probes; both with our ratio to the best peer.
 
 use std::fmt::Write as _;
 
+use crate::probes::Probe;
 use crate::stats::Summary;
 use crate::workloads::Workload;
 
@@ -125,12 +128,26 @@ pub fn render(rows: &[Row]) -> String {
         table.push(line);
     }
 
-    let columns = table[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|i| table.iter().map(|l| l[i].len()).max().unwrap_or(0))
-        .collect();
     // Text columns (workload, unit, ratio, target, mark) left, numbers right.
-    let numeric = |i: usize| i >= 2 && i < 2 + runtimes.len();
+    layout(&table, |i| i >= 2 && i < 2 + runtimes.len())
+}
+
+/// Lays `table` (header first) out as an aligned Markdown table; columns
+/// for which `numeric` holds are right-aligned. Widths count characters, so
+/// `µs` aligns.
+fn layout(table: &[Vec<String>], numeric: impl Fn(usize) -> bool) -> String {
+    let Some(header) = table.first() else {
+        return String::new();
+    };
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for (n, line) in table.iter().enumerate() {
         out.push('|');
@@ -157,6 +174,107 @@ pub fn render(rows: &[Row]) -> String {
         }
     }
     out
+}
+
+/// One runtime's figure in a [`MetricRow`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricCell {
+    /// The runtime's name.
+    pub runtime: &'static str,
+    /// Whether this is our runtime (the ratio's numerator).
+    pub is_ours: bool,
+    /// The figure, in the row's unit; lower is better.
+    pub value: f64,
+}
+
+/// One line of the latency-and-idle table: one figure per runtime, in one
+/// unit, lower is better.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRow {
+    /// The probe that measured it.
+    pub probe: Probe,
+    /// What the figure is (e.g. "lateness p99").
+    pub measure: String,
+    /// The figure's unit (e.g. "µs").
+    pub unit: &'static str,
+    /// One cell per runtime, in contender order.
+    pub cells: Vec<MetricCell>,
+    /// Our figure must stay below this, if the row has a target.
+    pub target_below: Option<f64>,
+}
+
+impl MetricRow {
+    /// Our figure over the best (lowest) peer's, and that peer; `None`
+    /// without ours, without a peer, or when the best peer's figure is 0.
+    pub fn ratio(&self) -> Option<(f64, &'static str)> {
+        let ours = self.cells.iter().find(|c| c.is_ours)?;
+        let best = self
+            .cells
+            .iter()
+            .filter(|c| !c.is_ours)
+            .min_by(|a, b| a.value.total_cmp(&b.value))?;
+        (best.value > 0.0).then(|| (ours.value / best.value, best.runtime))
+    }
+
+    /// Whether our figure is below the target; `None` without a target or
+    /// without ours.
+    pub fn passes(&self) -> Option<bool> {
+        let target = self.target_below?;
+        let ours = self.cells.iter().find(|c| c.is_ours)?;
+        Some(ours.value < target)
+    }
+}
+
+/// Formats a figure with about three significant digits.
+pub fn fmt_value(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Renders the latency-and-idle rows as one aligned Markdown table.
+/// Runtime columns follow the first row's contender order.
+pub fn render_metrics(rows: &[MetricRow]) -> String {
+    let runtimes: Vec<&'static str> = rows
+        .first()
+        .map(|r| r.cells.iter().map(|c| c.runtime).collect())
+        .unwrap_or_default();
+    let mut header = vec!["row".to_string(), "measure".to_string(), "unit".to_string()];
+    header.extend(runtimes.iter().map(|r| r.to_string()));
+    header.extend(["ours / best peer".into(), "target".into(), "mark".into()]);
+
+    let mut table = vec![header];
+    for row in rows {
+        let mut line = vec![
+            row.probe.name().to_string(),
+            row.measure.clone(),
+            row.unit.to_string(),
+        ];
+        for name in &runtimes {
+            let cell = row.cells.iter().find(|c| c.runtime == *name);
+            line.push(cell.map_or("-".into(), |c| fmt_value(c.value)));
+        }
+        line.push(match row.ratio() {
+            Some((ratio, best_peer)) => format!("{ratio:.2} (vs {best_peer})"),
+            None if row.cells.iter().all(|c| !c.is_ours) => "ours: not wired yet".into(),
+            None => "-".into(),
+        });
+        line.push(row.target_below.map_or("-".into(), |t| format!("< {t}")));
+        line.push(
+            match row.passes() {
+                Some(true) => "pass",
+                Some(false) => "MISS",
+                None => "-",
+            }
+            .into(),
+        );
+        table.push(line);
+    }
+    layout(&table, |i| i >= 3 && i < 3 + runtimes.len())
 }
 
 #[cfg(test)]
@@ -222,6 +340,66 @@ mod tests {
         assert!(
             table.contains("| 210 |") || table.contains(" 210 |"),
             "{table}"
+        );
+    }
+
+    fn metric(values: &[(&'static str, bool, f64)], target_below: Option<f64>) -> MetricRow {
+        MetricRow {
+            probe: Probe::IdleCpu,
+            measure: "no timers".into(),
+            unit: "ms CPU / 2 s",
+            cells: values
+                .iter()
+                .map(|&(runtime, is_ours, value)| MetricCell {
+                    runtime,
+                    is_ours,
+                    value,
+                })
+                .collect(),
+            target_below,
+        }
+    }
+
+    #[test]
+    fn metric_ratio_is_against_the_lowest_peer() {
+        let row = metric(
+            &[("ours", true, 3.0), ("a", false, 12.0), ("b", false, 6.0)],
+            Some(5.0),
+        );
+        let (ratio, best) = row.ratio().expect("a ratio");
+        assert!((ratio - 0.5).abs() < 1e-9, "ratio {ratio}");
+        assert_eq!(best, "b");
+        assert_eq!(row.passes(), Some(true));
+        let table = render_metrics(&[row]);
+        assert!(
+            table.contains("0.50 (vs b)") && table.contains("pass"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn metric_target_misses_and_zero_peers_have_no_ratio() {
+        let row = metric(&[("ours", true, 5.0), ("a", false, 0.0)], Some(5.0));
+        assert_eq!(row.ratio(), None);
+        assert_eq!(row.passes(), Some(false));
+        let table = render_metrics(&[row]);
+        assert!(table.contains("MISS") && table.contains("< 5"), "{table}");
+    }
+
+    #[test]
+    fn metric_table_aligns_micro_signs() {
+        let mut row = metric(&[("ours", true, 12.5), ("tokio", false, 1234.0)], None);
+        row.unit = "µs";
+        let table = render_metrics(&[row]);
+        let widths: Vec<usize> = table.lines().map(|l| l.chars().count()).collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{table}");
+        assert!(
+            table.contains("| 12.5 |") && table.contains("1234"),
+            "{table}"
+        );
+        assert!(
+            !table.contains("pass") && !table.contains("MISS"),
+            "no target, no mark: {table}"
         );
     }
 }

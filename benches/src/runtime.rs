@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::probes::{self, IdleTimers, TimerRun, WakeProbe};
 use crate::workloads::Workload;
 
 /// One async runtime under test, as seen by the workloads.
@@ -17,8 +18,8 @@ use crate::workloads::Workload;
 /// An instance owns a running multi-threaded runtime (worker threads started
 /// by [`with_workers`](Self::with_workers)); dropping it shuts the runtime
 /// down and joins its threads. The associated functions without `self`
-/// (`spawn_local`, `spawn_detached`, `yield_now`) may only be called from
-/// inside a task running on an instance of this runtime.
+/// (`spawn_local`, `spawn_detached`, `yield_now`, `sleep`) may only be called
+/// from inside a task running on an instance of this runtime.
 pub trait BenchRuntime: Send + Sync + Sized + 'static {
     /// Short name shown in tables and criterion ids.
     const NAME: &'static str;
@@ -57,6 +58,10 @@ pub trait BenchRuntime: Send + Sync + Sized + 'static {
 
     /// The runtime's native cooperative yield.
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// The runtime's native timer: a future that completes once `d` has
+    /// passed since this call (never earlier). Dropping it cancels the timer.
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
 }
 
 /// Adapts a join handle whose output is `Result<T, E>` (tokio-shaped) into
@@ -92,6 +97,17 @@ pub trait Contender {
     /// workload's definition says to measure. Panics if the workload's
     /// correctness check fails.
     fn run(&self, workload: Workload) -> Duration;
+
+    /// Runs [`probes::timers`] once: `tasks` tasks each sleeping `delay`.
+    fn timers(&self, tasks: usize, delay: Duration) -> TimerRun;
+
+    /// Runs [`probes::idle_cpu`] once: the process CPU time used over
+    /// `window` while this runtime idles (with or without a far timer).
+    fn idle_cpu(&self, settle: Duration, window: Duration, timers: IdleTimers) -> Duration;
+
+    /// Starts a [`WakeProbe`]: a task parked on this runtime, woken from the
+    /// calling (plain) thread one sample at a time.
+    fn wake_probe(&self) -> WakeProbe;
 }
 
 impl<R: BenchRuntime> Contender for R {
@@ -105,5 +121,17 @@ impl<R: BenchRuntime> Contender for R {
 
     fn run(&self, workload: Workload) -> Duration {
         workload.run(self)
+    }
+
+    fn timers(&self, tasks: usize, delay: Duration) -> TimerRun {
+        probes::timers(self, tasks, delay)
+    }
+
+    fn idle_cpu(&self, settle: Duration, window: Duration, timers: IdleTimers) -> Duration {
+        probes::idle_cpu(self, settle, window, timers)
+    }
+
+    fn wake_probe(&self) -> WakeProbe {
+        WakeProbe::start(self)
     }
 }

@@ -43,6 +43,41 @@ impl Summary {
     }
 }
 
+/// The `q` quantile (`0.0..=1.0`) of `sorted` (ascending) by nearest rank:
+/// the smallest sample with at least a fraction `q` of the samples at or
+/// below it. `None` if there are no samples.
+pub fn quantile(sorted: &[Duration], q: f64) -> Option<Duration> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let rank = (q.clamp(0.0, 1.0) * n as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, n) - 1])
+}
+
+/// Median and 99th percentile of many samples (latencies, lateness).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Percentiles {
+    /// Number of samples.
+    pub samples: usize,
+    /// The 0.5 [`quantile`].
+    pub median: Duration,
+    /// The 0.99 [`quantile`].
+    pub p99: Duration,
+}
+
+impl Percentiles {
+    /// Sorts `samples` and takes its percentiles; `None` if it is empty.
+    pub fn of(samples: &mut [Duration]) -> Option<Percentiles> {
+        samples.sort_unstable();
+        Some(Percentiles {
+            samples: samples.len(),
+            median: quantile(samples, 0.5)?,
+            p99: quantile(samples, 0.99)?,
+        })
+    }
+}
+
 /// `d` divided by `units`, in nanoseconds per unit.
 pub fn ns_per_unit(d: Duration, units: usize) -> f64 {
     d.as_secs_f64() * 1e9 / units as f64
@@ -71,6 +106,25 @@ mod tests {
     #[test]
     fn empty_has_no_summary() {
         assert_eq!(Summary::of(&[]), None);
+    }
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        let sorted: Vec<Duration> = (1..=200).map(ms).collect();
+        assert_eq!(quantile(&sorted, 0.5), Some(ms(100)));
+        assert_eq!(quantile(&sorted, 0.99), Some(ms(198)));
+        assert_eq!(quantile(&sorted, 0.0), Some(ms(1)));
+        assert_eq!(quantile(&sorted, 1.0), Some(ms(200)));
+        assert_eq!(quantile(&[ms(7)], 0.99), Some(ms(7)));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn percentiles_sort_first() {
+        let mut samples: Vec<Duration> = (1..=100).rev().map(ms).collect();
+        let p = Percentiles::of(&mut samples).unwrap();
+        assert_eq!((p.samples, p.median, p.p99), (100, ms(50), ms(99)));
+        assert_eq!(Percentiles::of(&mut []), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `Builder::new_multi_thread().worker_threads(n).enable_time()`.
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::runtime::{BenchRuntime, UnwrapJoin};
 
@@ -50,5 +51,9 @@ impl BenchRuntime for TokioRt {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+
+    fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(d)
     }
 }

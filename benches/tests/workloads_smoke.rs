@@ -61,6 +61,7 @@ fn workload_names_round_trip() {
 /// A runtime whose local spawn drops the task must be caught by the checks.
 mod negative_control {
     use std::future::Future;
+    use std::time::Duration;
 
     use benches::runtime::BenchRuntime;
     use benches::tokio_rt::TokioRt;
@@ -97,6 +98,9 @@ mod negative_control {
         }
         fn yield_now() -> impl Future<Output = ()> + Send {
             TokioRt::yield_now()
+        }
+        fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
+            TokioRt::sleep(d)
         }
     }
 

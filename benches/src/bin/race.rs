@@ -1,15 +1,17 @@
-//! `cargo run --release --bin race`: every workload on every runtime, runs
-//! interleaved, one table of medians on stdout, progress on stderr.
+//! `cargo run --release --bin race`: every workload and probe on every
+//! runtime, runs interleaved; on stdout one table of medians (ns per unit)
+//! and one of the probes' figures (µs, ms of CPU), progress on stderr.
 //!
-//! Options: `--runs N`, `--warmups N`, `--workers N`, `--only WORKLOAD`
-//! (repeatable or comma-separated), `--help`.
+//! Options: `--runs N`, `--warmups N`, `--workers N`, `--only ROW`
+//! (a workload or probe; repeatable or comma-separated), `--help`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use benches::machine_load::{others_while_idle, CpuSnapshot};
+use benches::probes::Probe;
 use benches::race::{race, RaceConfig, DEFAULT_RUNS, DEFAULT_WARMUPS, DEFAULT_WORKERS};
-use benches::report::render;
+use benches::report::{render, render_metrics};
 use benches::workloads::Workload;
 
 /// Other processes using more cores than this (on average) distort the race
@@ -23,21 +25,28 @@ const WARMUPS_RANGE: (usize, usize) = (0, 1_000);
 /// Allowed range of `--workers`.
 const WORKERS_RANGE: (usize, usize) = (1, 256);
 
+/// Every name `--only` accepts: the workloads, then the probes.
+fn row_names() -> Vec<&'static str> {
+    let workloads = Workload::ALL.iter().map(|w| w.name());
+    workloads
+        .chain(Probe::ALL.iter().map(|p| p.name()))
+        .collect()
+}
+
 fn usage() -> String {
-    let names: Vec<&str> = Workload::ALL.iter().map(|w| w.name()).collect();
     format!(
-        "usage: race [--runs N] [--warmups N] [--workers N] [--only WORKLOAD[,WORKLOAD..]]\n\
+        "usage: race [--runs N] [--warmups N] [--workers N] [--only ROW[,ROW..]]\n\
          \x20 --runs N      timed rounds per workload ({}..={}, default {DEFAULT_RUNS})\n\
          \x20 --warmups N   untimed rounds per workload ({}..={}, default {DEFAULT_WARMUPS})\n\
          \x20 --workers N   worker threads for every runtime ({}..={}, default {DEFAULT_WORKERS})\n\
-         \x20 --only W      race only these workloads (repeatable): {}",
+         \x20 --only ROW    race only these workloads or probes (repeatable): {}",
         RUNS_RANGE.0,
         RUNS_RANGE.1,
         WARMUPS_RANGE.0,
         WARMUPS_RANGE.1,
         WORKERS_RANGE.0,
         WORKERS_RANGE.1,
-        names.join(", ")
+        row_names().join(", ")
     )
 }
 
@@ -58,23 +67,30 @@ fn parse_count(name: &str, value: Option<String>, range: (usize, usize)) -> Resu
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<RaceConfig>, String> {
     let mut config = RaceConfig::default();
     let mut only: Vec<Workload> = Vec::new();
+    let mut only_probes: Vec<Probe> = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--runs" => config.runs = parse_count("--runs", args.next(), RUNS_RANGE)?,
             "--warmups" => config.warmups = parse_count("--warmups", args.next(), WARMUPS_RANGE)?,
             "--workers" => config.workers = parse_count("--workers", args.next(), WORKERS_RANGE)?,
             "--only" => {
-                let list = args.next().ok_or("--only: missing workload name")?;
+                let list = args
+                    .next()
+                    .ok_or("--only: missing workload or probe name")?;
                 for name in list.split(',').filter(|s| !s.is_empty()) {
-                    let w = Workload::from_name(name).ok_or_else(|| {
-                        let names: Vec<&str> = Workload::ALL.iter().map(|w| w.name()).collect();
-                        format!(
-                            "--only: unknown workload `{name}` (allowed: {})",
-                            names.join(", ")
-                        )
-                    })?;
-                    if !only.contains(&w) {
-                        only.push(w);
+                    if let Some(w) = Workload::from_name(name) {
+                        if !only.contains(&w) {
+                            only.push(w);
+                        }
+                    } else if let Some(p) = Probe::from_name(name) {
+                        if !only_probes.contains(&p) {
+                            only_probes.push(p);
+                        }
+                    } else {
+                        return Err(format!(
+                            "--only: unknown workload or probe `{name}` (allowed: {})",
+                            row_names().join(", ")
+                        ));
                     }
                 }
             }
@@ -82,8 +98,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<RaceConfi
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    if !only.is_empty() {
+    if !only.is_empty() || !only_probes.is_empty() {
         config.workloads = only;
+        config.probes = only_probes;
     }
     Ok(Some(config))
 }
@@ -114,19 +131,30 @@ fn main() -> ExitCode {
     }
     let load = CpuSnapshot::take();
     eprintln!(
-        "race: {} workload(s), {} warm-up + {} timed rounds each, {} workers per runtime, \
-         runtimes interleaved (rotating order) within each round",
+        "race: {} workload(s) and {} probe(s), {} warm-up + {} timed rounds each, \
+         {} workers per runtime, runtimes interleaved (rotating order) within each round",
         config.workloads.len(),
+        config.probes.len(),
         config.warmups,
         config.runs,
         config.workers
     );
-    let rows = race(&config, |line| eprintln!("{line}"));
-    println!(
-        "median ns per unit over {} interleaved runs ({} warm-ups), {} workers per runtime",
-        config.runs, config.warmups, config.workers
-    );
-    print!("{}", render(&rows));
+    let result = race(&config, |line| eprintln!("{line}"));
+    if !result.rows.is_empty() {
+        println!(
+            "median ns per unit over {} interleaved runs ({} warm-ups), {} workers per runtime",
+            config.runs, config.warmups, config.workers
+        );
+        print!("{}", render(&result.rows));
+    }
+    if !result.metrics.is_empty() {
+        println!(
+            "timers, idle CPU and wake latency (lower is better; see docs/race.md), \
+             {} workers per runtime",
+            config.workers
+        );
+        print!("{}", render_metrics(&result.metrics));
+    }
     let others = load.and_then(|l| l.other_cores_since());
     println!(
         "total time: {:.1} s; other processes used {} cores on average meanwhile{}",
@@ -170,6 +198,16 @@ mod tests {
             c.workloads,
             vec![Workload::YieldMany, Workload::ChainedSpawn]
         );
+        assert!(c.probes.is_empty(), "--only workloads drops the probes");
+    }
+
+    #[test]
+    fn only_accepts_probes() {
+        let c = parse(&["--only", "wake_latency", "--only", "timers,wake_latency"])
+            .unwrap()
+            .unwrap();
+        assert!(c.workloads.is_empty(), "--only probes drops the workloads");
+        assert_eq!(c.probes, vec![Probe::WakeLatency, Probe::Timers]);
     }
 
     #[test]
@@ -178,7 +216,7 @@ mod tests {
         assert!(err.contains("--runs") && err.contains("1..=10000"), "{err}");
         let err = parse(&["--only", "spawn_lots"]).unwrap_err();
         assert!(
-            err.contains("spawn_lots") && err.contains("spawn_many"),
+            err.contains("spawn_lots") && err.contains("spawn_many") && err.contains("idle_cpu"),
             "{err}"
         );
         assert!(parse(&["--workers"]).is_err());
