@@ -66,7 +66,7 @@ impl BenchRuntime for Ours {
         worker_runtime::yield_now()
     }
 
-    /// `worker_runtime::time::sleep`, on the runtime's default 1 ms tick.
+    /// `worker_runtime::time::sleep`, on the runtime's default tick (64 µs, counted as 2^16 ns).
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         worker_runtime::time::sleep(d)
     }

@@ -200,7 +200,7 @@ fn a_far_timer_waits_on_the_overflow_list_and_cancels() {
     let rt = runtime(2);
     let probe = rt.debug_probe();
     let far = rt.spawn(async {
-        // 20 days: beyond the wheel's ~13-day span at the default tick.
+        // 20 days: beyond the wheel's span at the default tick (2^30 ticks, about 19.5 hours).
         sleep(Duration::from_secs(20 * 86_400)).await;
     });
     common::wait_until(|| probe.timers() == (1, 0));
