@@ -1,9 +1,9 @@
 //! [`Builder`]: validated runtime configuration.
 
 use crate::error::BuildError;
-use crate::runtime::{ExitGuard, ExitLatch, Runtime};
+use crate::runtime::Runtime;
 use crate::scheduler::shared::Shared;
-use crate::scheduler::worker::Worker;
+use crate::service::pool::{Bounds, Pool, ThreadConfig};
 use crate::service::WorkerService;
 use crate::table::SlotTable;
 use std::fmt;
@@ -27,6 +27,11 @@ pub const DEFAULT_MAX_TASKS: usize = 1 << 21;
 /// wheels skip empty slots through bitmaps; an idle runtime still never wakes up). The wheel spans
 /// 2^30 ticks (about 19.5 hours) at this tick; later deadlines wait in an overflow list.
 pub const DEFAULT_TICK_DURATION: Duration = Duration::from_micros(64);
+/// Default [`Builder::worker_keep_alive`]: 5 s.
+pub const DEFAULT_WORKER_KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// Allowed range of [`Builder::worker_keep_alive`].
+pub const WORKER_KEEP_ALIVE_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(3600);
 /// Allowed range of [`Builder::tick_duration`].
 pub const TICK_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
     Duration::from_micros(1)..=Duration::from_secs(1);
@@ -42,6 +47,9 @@ pub const TICK_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
 #[derive(Clone)]
 pub struct Builder {
     worker_threads: Option<usize>,
+    min_workers: Option<usize>,
+    max_workers: Option<usize>,
+    keep_alive: Duration,
     thread_name: String,
     thread_stack_size: Option<usize>,
     max_tasks: usize,
@@ -54,6 +62,9 @@ impl Builder {
     pub fn new() -> Self {
         Builder {
             worker_threads: None,
+            min_workers: None,
+            max_workers: None,
+            keep_alive: DEFAULT_WORKER_KEEP_ALIVE,
             thread_name: "worker-runtime".to_owned(),
             thread_stack_size: None,
             max_tasks: DEFAULT_MAX_TASKS,
@@ -61,9 +72,39 @@ impl Builder {
         }
     }
 
-    /// Number of worker threads, `1..=64`.
+    /// Number of worker threads to start with, `1..=64` (default: one per CPU).
+    ///
+    /// Alone (as in tokio) it fixes the count: no automatic scaling, though
+    /// [`Handle::set_worker_count`](crate::Handle::set_worker_count) may still move it within
+    /// `1..=max_workers`. With [`min_workers`](Self::min_workers) or
+    /// [`max_workers`](Self::max_workers) set it is the starting count (default: the minimum), and
+    /// the runtime scales automatically within the range.
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.worker_threads = Some(n);
+        self
+    }
+
+    /// Fewest workers when scaling automatically, `1..=max_workers` (default 1). Setting it (or
+    /// [`max_workers`](Self::max_workers)) turns on automatic scaling: the service thread adds a
+    /// worker when work waits while every worker is busy, and retires one that has been idle for
+    /// [`worker_keep_alive`](Self::worker_keep_alive), never leaving the range.
+    pub fn min_workers(&mut self, n: usize) -> &mut Self {
+        self.min_workers = Some(n);
+        self
+    }
+
+    /// Most workers, `1..=64` (default: the larger of the starting count and the number of CPUs).
+    /// Every per-worker structure is allocated for this many. Setting it (or
+    /// [`min_workers`](Self::min_workers)) turns on automatic scaling.
+    pub fn max_workers(&mut self, n: usize) -> &mut Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// With automatic scaling: how long a worker must have been idle before one is retired,
+    /// `1 ms..=1 h` (default 5 s).
+    pub fn worker_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.keep_alive = d;
         self
     }
 
@@ -99,18 +140,66 @@ impl Builder {
         (self.tick.as_nanos() as u64).next_power_of_two()
     }
 
-    fn validate(&self) -> Result<usize, BuildError> {
-        let workers = match self.worker_threads {
-            Some(n) => n,
-            None => thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(MAX_WORKER_THREADS),
+    /// Checks every setting; returns the starting worker count and the bounds.
+    fn validate(&self) -> Result<(usize, Bounds), BuildError> {
+        let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+        let range = format!("1..={MAX_WORKER_THREADS}");
+        let check = |field, n: usize| {
+            if (1..=MAX_WORKER_THREADS).contains(&n) {
+                Ok(n)
+            } else {
+                Err(BuildError::new(field, n, range.clone()))
+            }
         };
-        if !(1..=MAX_WORKER_THREADS).contains(&workers) {
+        if let Some(n) = self.worker_threads {
+            check("worker_threads", n)?;
+        }
+        if let Some(n) = self.min_workers {
+            check("min_workers", n)?;
+        }
+        if let Some(n) = self.max_workers {
+            check("max_workers", n)?;
+        }
+        let automatic = self.min_workers.is_some() || self.max_workers.is_some();
+        let min = self.min_workers.unwrap_or(1);
+        let start = match (self.worker_threads, automatic) {
+            (Some(n), _) => n,
+            (None, true) => min,
+            (None, false) => cpus.min(MAX_WORKER_THREADS),
+        };
+        let max = self
+            .max_workers
+            .unwrap_or_else(|| start.max(min).max(cpus).min(MAX_WORKER_THREADS));
+        if min > max {
+            return Err(BuildError::new(
+                "min_workers",
+                min,
+                format!("1..={max} (at most max_workers)"),
+            ));
+        }
+        if automatic && !(min..=max).contains(&start) {
             return Err(BuildError::new(
                 "worker_threads",
-                workers,
-                format!("1..={MAX_WORKER_THREADS}"),
+                start,
+                format!("{min}..={max} (between min_workers and max_workers)"),
+            ));
+        }
+        if start > max {
+            return Err(BuildError::new(
+                "worker_threads",
+                start,
+                format!("1..={max} (at most max_workers)"),
+            ));
+        }
+        if !WORKER_KEEP_ALIVE_RANGE.contains(&self.keep_alive) {
+            return Err(BuildError::new(
+                "worker_keep_alive",
+                format!("{:?}", self.keep_alive),
+                format!(
+                    "{:?}..={:?}",
+                    WORKER_KEEP_ALIVE_RANGE.start(),
+                    WORKER_KEEP_ALIVE_RANGE.end()
+                ),
             ));
         }
         if let Some(size) = self.thread_stack_size {
@@ -140,74 +229,65 @@ impl Builder {
                 ),
             ));
         }
-        Ok(workers)
+        let bounds = Bounds {
+            min,
+            max,
+            automatic,
+            keep_alive: self.keep_alive,
+        };
+        Ok((start, bounds))
     }
 
-    /// Starts the workers.
+    /// Starts the workers and the service thread.
     pub fn build(&mut self) -> Result<Runtime, BuildError> {
-        let workers = self.validate()?;
-        let tree = SummaryTree::new(SummaryTreeConfig::new(workers).max_tasks(self.max_tasks))
-            .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
+        let (start, bounds) = self.validate()?;
+        let slots = bounds.max;
+        let tree = SummaryTree::new(
+            SummaryTreeConfig::new(slots)
+                .max_tasks(self.max_tasks)
+                .active_workers(start),
+        )
+        .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;
         let table = SlotTable::new(self.max_tasks);
-        let queues: Vec<_> = (0..workers)
+        let queues: Vec<_> = (0..slots)
             .map(|_| crate::scheduler::queue::LocalQueue::new_fifo())
             .collect();
         let stealers = queues.iter().map(|q| q.stealer()).collect();
+        let config = ThreadConfig {
+            name: self.thread_name.clone(),
+            stack_size: self.thread_stack_size,
+        };
+        let pool = Pool::new(queues, config, bounds);
         let shared = Arc::new(Shared::new(
             tree,
             table,
             stealers,
             self.max_tasks,
             self.tick_ns(),
+            pool,
         ));
-        let exits = Arc::new(ExitLatch::default());
-        let mut rt = Runtime {
+        // From here on, an early return drops `rt`, which shuts down what was started.
+        let rt = Runtime {
             shared: Arc::clone(&shared),
-            threads: Vec::with_capacity(workers),
-            exits: Arc::clone(&exits),
         };
-        for (i, queue) in queues.into_iter().enumerate() {
-            let mut t = thread::Builder::new().name(format!("{}-{i}", self.thread_name));
-            if let Some(size) = self.thread_stack_size {
-                t = t.stack_size(size);
-            }
-            let worker = Worker::new(i, Arc::clone(&shared), queue);
-            let exits = Arc::clone(&exits);
-            let spawned = t.spawn(move || {
-                let _exit = ExitGuard(exits);
-                worker.run();
-            });
-            match spawned {
-                Ok(handle) => rt.threads.push(handle),
-                Err(e) => {
-                    // `rt` drops here and shuts down the workers already started.
-                    return Err(BuildError::new(
-                        "worker_threads",
-                        workers,
-                        format!(
-                            "as many as the system can start (spawning thread {i} failed: {e})"
-                        ),
-                    ));
-                }
-            }
-        }
+        shared.pool.scale_to(&shared, start).map_err(|e| {
+            BuildError::new(
+                "worker_threads",
+                start,
+                format!("as many as the system can start ({e})"),
+            )
+        })?;
         let service = WorkerService::new(Arc::clone(&shared));
-        let spawned = thread::Builder::new()
-            .name(format!("{}-service", self.thread_name))
-            .spawn(move || {
-                let _exit = ExitGuard(exits);
-                service.run();
-            });
-        match spawned {
-            Ok(handle) => rt.threads.push(handle),
-            Err(e) => {
-                return Err(BuildError::new(
+        shared
+            .pool
+            .start_service(move || service.run())
+            .map_err(|e| {
+                BuildError::new(
                     "worker_threads",
-                    workers,
-                    format!("as many as the system can start, plus the service thread (starting it failed: {e})"),
-                ))
-            }
-        }
+                    start,
+                    format!("as many as the system can start, plus the service thread ({e})"),
+                )
+            })?;
         Ok(rt)
     }
 }
@@ -222,6 +302,9 @@ impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Builder")
             .field("worker_threads", &self.worker_threads)
+            .field("min_workers", &self.min_workers)
+            .field("max_workers", &self.max_workers)
+            .field("worker_keep_alive", &self.keep_alive)
             .field("thread_name", &self.thread_name)
             .field("thread_stack_size", &self.thread_stack_size)
             .field("max_tasks", &self.max_tasks)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 /// Worker `i`'s `SignalWaker` as `(status, permits, sleepers, partition_summary)`.
 fn signal_state(shared: &Shared) -> Vec<(u64, u64, usize, u64)> {
-    (0..shared.workers)
+    (0..shared.slots)
         .map(|w| {
             let waker = shared.tree.waker(w);
             (
@@ -72,6 +72,23 @@ impl DebugProbe {
     /// inboxes (a snapshot, shard by shard).
     pub fn timers(&self) -> (usize, usize) {
         self.shared.timers.counts()
+    }
+
+    /// Runtime threads (workers and the service) started and not yet exited.
+    pub fn live_threads(&self) -> usize {
+        self.shared.pool.live_threads()
+    }
+
+    /// Worker slots with a running worker thread (not retiring, not vacant).
+    pub fn running_workers(&self) -> usize {
+        (0..self.shared.slots)
+            .filter(|&w| self.shared.pool.state(w) == crate::service::pool::RUNNING)
+            .count()
+    }
+
+    /// Workers that own partitions (the published assignment).
+    pub fn active_workers(&self) -> usize {
+        self.shared.active_workers()
     }
 
     /// Whether the runtime refuses new spawns.

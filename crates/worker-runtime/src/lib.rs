@@ -68,12 +68,13 @@ mod tsan;
 mod yield_now;
 
 pub use builder::{
-    Builder, DEFAULT_MAX_TASKS, DEFAULT_TICK_DURATION, MAX_TASKS_LIMIT, MAX_WORKER_THREADS,
-    MIN_THREAD_STACK_SIZE, TICK_DURATION_RANGE,
+    Builder, DEFAULT_MAX_TASKS, DEFAULT_TICK_DURATION, DEFAULT_WORKER_KEEP_ALIVE, MAX_TASKS_LIMIT,
+    MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE, TICK_DURATION_RANGE, WORKER_KEEP_ALIVE_RANGE,
 };
 #[doc(hidden)]
 pub use debug::DebugProbe;
 pub use error::{BuildError, SpawnError};
-pub use runtime::{spawn, try_spawn, Handle, Runtime};
+pub use runtime::{spawn, try_spawn, Handle, Runtime, ShutdownOutcome};
+pub use service::pool::WorkerCountError;
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

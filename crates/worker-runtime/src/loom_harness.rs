@@ -416,6 +416,7 @@ impl RunLoopModel {
             stealers,
             max_tasks,
             timer_wheel::DEFAULT_TICK_NS,
+            crate::service::pool::Pool::driven_externally(workers),
         ));
         let workers = queues
             .into_iter()
@@ -512,7 +513,7 @@ impl RunLoopModel {
     /// and the yield mark left on the wakers of workers that the model does not run.
     pub fn check_quiescent(&self) {
         let shared = &self.shared;
-        for w in 0..shared.workers {
+        for w in 0..shared.slots {
             assert!(!shared.has_lifo(w), "worker {w}'s LIFO slot is not empty");
             assert!(
                 shared.yield_stealers[w].is_empty(),
@@ -527,7 +528,7 @@ impl RunLoopModel {
         assert_eq!(shared.tree.reserved_count(), 0, "a slot is still reserved");
         assert_eq!(shared.idle.parked_mask(), 0, "a worker is still parked");
         assert_eq!(shared.idle.searching(), 0, "the searching count leaked");
-        for w in 0..shared.workers {
+        for w in 0..shared.slots {
             let waker = shared.tree.waker(w);
             shared.tree.sync_partition_summary(w);
             waker.try_unmark_yield(|| true);

@@ -4,59 +4,12 @@ use crate::builder::Builder;
 use crate::context;
 use crate::error::{BuildError, SpawnError};
 use crate::scheduler::shared::Shared;
+use crate::service::pool::WorkerCountError;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Counts worker threads that have left their run loop, so shutdown can wait with a timeout.
-#[derive(Default)]
-pub(crate) struct ExitLatch {
-    exited: Mutex<usize>,
-    cond: Condvar,
-}
-
-impl ExitLatch {
-    pub(crate) fn arrive(&self) {
-        let mut n = self.exited.lock().unwrap_or_else(|e| e.into_inner());
-        *n += 1;
-        self.cond.notify_all();
-    }
-
-    /// Waits until `count` threads arrived or `deadline` passed; returns whether all arrived.
-    fn wait(&self, count: usize, deadline: Option<Instant>) -> bool {
-        let mut n = self.exited.lock().unwrap_or_else(|e| e.into_inner());
-        while *n < count {
-            match deadline {
-                None => n = self.cond.wait(n).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return false;
-                    }
-                    n = self
-                        .cond
-                        .wait_timeout(n, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-            }
-        }
-        true
-    }
-}
-
-/// Reports its thread's exit to the [`ExitLatch`] when dropped: at the end of the run loop, and
-/// also when the thread unwinds, so no shutdown ever waits for a thread that is gone.
-pub(crate) struct ExitGuard(pub(crate) Arc<ExitLatch>);
-
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        self.0.arrive();
-    }
-}
 
 /// A multi-threaded, work-stealing runtime.
 ///
@@ -70,8 +23,6 @@ impl Drop for ExitGuard {
 /// ```
 pub struct Runtime {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) threads: Vec<thread::JoinHandle<()>>,
-    pub(crate) exits: Arc<ExitLatch>,
 }
 
 impl Runtime {
@@ -122,13 +73,30 @@ impl Runtime {
         }
     }
 
-    /// Shuts down, waiting at most `timeout` for the workers to stop. Whatever the timeout:
-    /// new spawns are refused, every task that is not running is cancelled (its future dropped,
-    /// its handle resolved cancelled) and sleepers are woken. Returns as soon as every worker has
-    /// left (threads joined), or at the timeout: a worker still stuck in a poll then is left to
-    /// finish that poll on its own, after which it drops that task as cancelled and exits.
-    pub fn shutdown_timeout(mut self, timeout: Duration) {
-        self.shutdown(Instant::now().checked_add(timeout));
+    /// Shuts down, waiting at most `timeout` for the workers and the service thread to stop.
+    /// Whatever the timeout: new spawns are refused, every task that is not running is cancelled
+    /// (its future dropped, its handle resolved cancelled, its pending timers with it) and
+    /// sleepers are woken. Returns as soon as every thread has left (threads joined), or at the
+    /// timeout: a worker still stuck in a poll then is left detached to finish that poll on its
+    /// own, after which it drops that task as cancelled and exits. The returned
+    /// [`ShutdownOutcome`] says which of the two happened.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> ShutdownOutcome {
+        self.shutdown(Instant::now().checked_add(timeout))
+    }
+
+    /// Shuts down without waiting for any thread: `shutdown_timeout(Duration::ZERO)`, as in tokio.
+    pub fn shutdown_background(self) -> ShutdownOutcome {
+        self.shutdown_timeout(Duration::ZERO)
+    }
+
+    /// Workers running now; see [`Handle::worker_count`].
+    pub fn worker_count(&self) -> usize {
+        self.shared.active_workers()
+    }
+
+    /// Moves the worker count to `n`; see [`Handle::set_worker_count`].
+    pub fn set_worker_count(&self, n: usize) -> Result<(), WorkerCountError> {
+        self.shared.pool.scale_to(&self.shared, n)
     }
 
     /// Shuts down and waits (without a deadline when `deadline` is `None`) for the workers.
@@ -136,25 +104,27 @@ impl Runtime {
     /// Called on one of this runtime's own workers (a task dropped the last `Runtime`), it waits
     /// for no thread: that worker could never exit while it waits. The tasks are cancelled as
     /// above; the calling task finishes its poll, and every worker exits on its own.
-    fn shutdown(&mut self, deadline: Option<Instant>) {
-        if !self.shared.begin_shutdown() {
-            return;
+    fn shutdown(&mut self, deadline: Option<Instant>) -> ShutdownOutcome {
+        let shared = &self.shared;
+        if !shared.begin_shutdown() {
+            return ShutdownOutcome { left_running: 0 };
         }
-        if context::current_worker_of(&self.shared).is_some() {
-            self.shared.sweep_after_shutdown(false);
-            self.threads.clear();
-            return;
+        if context::current_worker_of(shared).is_some() {
+            shared.sweep_after_shutdown(false);
+            shared.pool.wait_all(None, false);
+            return ShutdownOutcome {
+                left_running: shared.pool.live_threads(),
+            };
         }
-        let all_exited = self.exits.wait(self.threads.len(), deadline);
-        if all_exited {
-            for t in self.threads.drain(..) {
-                let _ = t.join();
-            }
-        } else {
-            // Detach: each stuck worker drops its task as cancelled after the poll and exits.
-            self.threads.clear();
+        let all_exited = shared.pool.wait_all(deadline, true);
+        shared.sweep_after_shutdown(all_exited);
+        ShutdownOutcome {
+            left_running: if all_exited {
+                0
+            } else {
+                shared.pool.live_threads()
+            },
         }
-        self.shared.sweep_after_shutdown(all_exited);
     }
 }
 
@@ -163,14 +133,33 @@ impl Drop for Runtime {
     /// [`shutdown_timeout`](Runtime::shutdown_timeout) for a bounded wait). Dropped inside one of
     /// its own tasks, it waits for nothing instead (it cannot wait for the worker it runs on).
     fn drop(&mut self) {
-        self.shutdown(None);
+        let _ = self.shutdown(None);
+    }
+}
+
+/// What [`Runtime::shutdown_timeout`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownOutcome {
+    left_running: usize,
+}
+
+impl ShutdownOutcome {
+    /// Whether every runtime thread had exited (and was joined) when the call returned.
+    pub fn is_complete(&self) -> bool {
+        self.left_running == 0
+    }
+
+    /// Threads still running, detached: each is inside a poll that has not returned; it drops
+    /// that task as cancelled when the poll returns, then exits.
+    pub fn threads_left_running(&self) -> usize {
+        self.left_running
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
-            .field("workers", &self.shared.workers)
+            .field("workers", &self.shared.active_workers())
             .finish_non_exhaustive()
     }
 }
@@ -205,6 +194,32 @@ impl Handle {
         F::Output: Send + 'static,
     {
         spawn_on(&self.shared, future)
+    }
+
+    /// Workers running now (those that own a share of the task slots).
+    pub fn worker_count(&self) -> usize {
+        self.shared.active_workers()
+    }
+
+    /// Moves the worker count to `n` at run time: starts workers, or asks the highest-numbered
+    /// ones to retire (each hands its queued tasks to the others at its next idle moment and
+    /// exits). Every change rebalances the task slots over the workers.
+    ///
+    /// `n` must be in `min_workers..=max_workers` when the runtime scales automatically (which
+    /// then continues from `n`), otherwise in `1..=max_workers`.
+    ///
+    /// ```
+    /// let rt = worker_runtime::Runtime::builder().worker_threads(2).max_workers(4).build().unwrap();
+    /// let handle = rt.handle();
+    /// handle.set_worker_count(3).unwrap();
+    /// assert_eq!(handle.worker_count(), 3);
+    /// assert_eq!(
+    ///     handle.set_worker_count(9).unwrap_err().to_string(),
+    ///     "worker count 9 is out of range: allowed 1..=4"
+    /// );
+    /// ```
+    pub fn set_worker_count(&self, n: usize) -> Result<(), WorkerCountError> {
+        self.shared.pool.scale_to(&self.shared, n)
     }
 
     /// Spawns `future`, or says why not: [`SpawnError::Shutdown`] or [`SpawnError::AtCapacity`].

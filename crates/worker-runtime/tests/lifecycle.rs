@@ -21,7 +21,7 @@ fn single_worker_lifecycle_parks_clean_and_shuts_down_clean() {
         .build()
         .unwrap();
     let probe = rt.debug_probe();
-    assert_eq!(probe.signal_state().len(), 1);
+    assert_eq!(probe.active_workers(), 1);
 
     // A fresh runtime's worker parks at once, clean.
     wait_all_parked(&probe);

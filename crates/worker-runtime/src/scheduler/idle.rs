@@ -90,8 +90,7 @@ impl Idle {
         self.parked.load(Ordering::SeqCst)
     }
 
-    /// Workers counted as searching (tests and the loom models).
-    #[cfg_attr(not(loom), allow(dead_code))]
+    /// Workers counted as searching.
     pub(crate) fn searching(&self) -> usize {
         self.searching.load(Ordering::SeqCst)
     }
@@ -145,10 +144,14 @@ pub(crate) fn park_protocol(
 }
 
 /// The producer's half: after publishing work, wake one parked worker (through `waker_of(w)`'s
-/// permit) unless somebody is already searching.
+/// permit) unless somebody is already searching. Returns whether it woke one.
 #[inline]
-pub(crate) fn notify_one<'a>(idle: &Idle, waker_of: impl FnOnce(usize) -> &'a SignalWaker) {
-    if let Some(w) = idle.worker_to_notify() {
-        waker_of(w).release_permit();
+pub(crate) fn notify_one<'a>(idle: &Idle, waker_of: impl FnOnce(usize) -> &'a SignalWaker) -> bool {
+    match idle.worker_to_notify() {
+        Some(w) => {
+            waker_of(w).release_permit();
+            true
+        }
+        None => false,
     }
 }

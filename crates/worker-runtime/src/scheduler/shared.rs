@@ -6,6 +6,7 @@ use crate::context;
 use crate::error::SpawnError;
 use crate::scheduler::idle::Idle;
 use crate::scheduler::queue::{Steal, Stealer};
+use crate::service::pool::{self, Pool};
 use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
@@ -34,9 +35,9 @@ pub(crate) struct Shared {
     polls: Box<[CachePadded<AtomicUsize>]>,
     pub(crate) yield_stealers: Box<[Stealer<Notified>]>,
     pub(crate) idle: Idle,
-    pub(crate) workers: usize,
-    /// First leaf of each worker's partition: where its spawns look for a free slot first.
-    spawn_hint: Box<[usize]>,
+    /// Worker slots (`max_workers`): every per-worker array has this many entries. Workers
+    /// `0..active_workers()` own partitions; the others are retiring or vacant.
+    pub(crate) slots: usize,
     pub(crate) max_tasks: usize,
     shutdown: AtomicBool,
     /// Threads inside the remote gate: a spawn or a wake from a thread that is not one of our
@@ -49,6 +50,11 @@ pub(crate) struct Shared {
     pub(crate) timers: Timers,
     /// Round-robin choice of owner for timers registered by threads that are not workers.
     timer_cursor: AtomicUsize,
+    /// The worker threads: which slots run, starting and retiring them.
+    pub(crate) pool: Pool,
+    /// Set when work arrived while every worker was busy (automatic scaling only); the service
+    /// clears it when it looks.
+    scale_hint: CachePadded<AtomicBool>,
 }
 
 impl Shared {
@@ -58,13 +64,10 @@ impl Shared {
         yield_stealers: Box<[Stealer<Notified>]>,
         max_tasks: usize,
         tick_ns: u64,
+        pool: Pool,
     ) -> Self {
         let workers = yield_stealers.len();
-        let spawn_hint = (0..workers)
-            .map(|w| tree.partition_range(w).start)
-            .collect();
         Shared {
-            spawn_hint,
             tree,
             table,
             polls: (0..workers)
@@ -75,14 +78,43 @@ impl Shared {
                 .collect(),
             yield_stealers,
             idle: Idle::new(),
-            workers,
+            slots: workers,
             max_tasks,
             shutdown: AtomicBool::new(false),
             remote_gate: CachePadded::new(AtomicUsize::new(0)),
             remote_cursor: AtomicUsize::new(0),
             timers: Timers::new(workers, tick_ns),
             timer_cursor: AtomicUsize::new(0),
+            pool,
+            scale_hint: CachePadded::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Workers that own partitions now (the summary tree's published assignment).
+    #[inline]
+    pub(crate) fn active_workers(&self) -> usize {
+        self.tree.assignment().workers()
+    }
+
+    /// Where a spawn from worker `w` (or aimed at `w`'s partition) looks for a free slot first.
+    #[inline]
+    fn spawn_hint(&self, w: usize) -> usize {
+        let range = self.tree.partition_range(w);
+        if range.is_empty() {
+            0
+        } else {
+            range.start
+        }
+    }
+
+    /// Takes the scaling hint (see `scale_hint`).
+    pub(crate) fn take_scale_hint(&self) -> bool {
+        self.scale_hint.swap(false, Ordering::SeqCst)
+    }
+
+    /// Puts the scaling hint back (the service will look at it later).
+    pub(crate) fn restore_scale_hint(&self) {
+        self.scale_hint.store(true, Ordering::SeqCst);
     }
 
     /// The worker whose wheel a timer first polled on this thread goes to: this worker, or (on
@@ -91,7 +123,7 @@ impl Shared {
         match context::current_worker_of(self) {
             Some(w) => w,
             // Relaxed: a round-robin hint, nothing is published through it.
-            None => self.timer_cursor.fetch_add(1, Ordering::Relaxed) % self.workers,
+            None => self.timer_cursor.fetch_add(1, Ordering::Relaxed) % self.active_workers(),
         }
     }
 
@@ -101,11 +133,16 @@ impl Shared {
     pub(crate) fn timer_op(&self, owner: usize, op: TimerOp) -> bool {
         if context::current_worker_of(self) == Some(owner) {
             self.timers.apply_local(owner, op);
-            true
-        } else {
-            self.timers
-                .send(owner, op, self.tree.waker(owner), || self.is_shutdown())
+            return true;
         }
+        let sent = self
+            .timers
+            .send(owner, op, self.tree.waker(owner), || self.is_shutdown());
+        if sent && self.pool.state(owner) == pool::VACANT {
+            // Nobody runs in that slot: the service serves its wheel and inbox.
+            self.timers.service_waker.release_permit();
+        }
+        sent
     }
 
     #[inline]
@@ -153,10 +190,11 @@ impl Shared {
             // one partition, so a burst fills signal words one at a time (their leaf and summary
             // bits are then already set: the notification is a load) instead of alternating.
             None => {
-                (self.remote_cursor.fetch_add(1, Ordering::Relaxed) / REMOTE_RUN) % self.workers
+                (self.remote_cursor.fetch_add(1, Ordering::Relaxed) / REMOTE_RUN)
+                    % self.active_workers()
             }
         };
-        let hint = self.spawn_hint[w];
+        let hint = self.spawn_hint(w);
         let slot = match self.tree.reserve_task(hint) {
             Ok(slot) => slot,
             Err(_) => {
@@ -230,6 +268,23 @@ impl Shared {
         self.notify_idle();
     }
 
+    /// A retiring worker's LIFO task and yield queue, made runnable through the summary tree (each
+    /// leaf's current owner is notified), through the remote gate; gives them back after shutdown.
+    pub(crate) fn hand_off(&self, tasks: Vec<Notified>) -> Result<(), Vec<Notified>> {
+        let _gate = RemoteGate::enter(self);
+        if self.is_shutdown() {
+            return Err(tasks);
+        }
+        let any = !tasks.is_empty();
+        for t in tasks {
+            self.push_tree(t);
+        }
+        if any {
+            self.notify_idle();
+        }
+        Ok(())
+    }
+
     /// Sets the task's bit in the summary tree, which notifies the owner of its leaf.
     #[inline]
     pub(crate) fn push_tree(&self, task: Notified) {
@@ -240,10 +295,27 @@ impl Shared {
         self.tree.schedule(SlotId::from_index(slot));
     }
 
-    /// Wakes one parked worker if nobody is searching (see `idle.rs`).
+    /// Wakes one parked worker if nobody is searching (see `idle.rs`). With automatic scaling,
+    /// work that arrives while every worker is busy (none parked, none searching) also hints the
+    /// service that another worker may be needed: one load while the hint is already up.
     #[inline]
     pub(crate) fn notify_idle(&self) {
-        crate::scheduler::idle::notify_one(&self.idle, |w| self.tree.waker(w));
+        if !crate::scheduler::idle::notify_one(&self.idle, |w| self.tree.waker(w))
+            && self.pool.bounds.automatic
+        {
+            self.hint_scale_up();
+        }
+    }
+
+    #[cold]
+    fn hint_scale_up(&self) {
+        if self.idle.parked_mask() == 0
+            && self.idle.searching() == 0
+            && !self.scale_hint.load(Ordering::Relaxed)
+            && !self.scale_hint.swap(true, Ordering::SeqCst)
+        {
+            self.timers.service_waker.release_permit();
+        }
     }
 
     /// Whether any leaf of worker `w`'s partition has a scheduled task (a scan of its leaf words).
@@ -307,7 +379,7 @@ impl Shared {
         while self.remote_gate.load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
         }
-        for w in 0..self.workers {
+        for w in 0..self.slots {
             self.tree.waker(w).release_permit();
         }
         self.timers.service_waker.release_permit();
@@ -334,7 +406,7 @@ impl Shared {
     pub(crate) fn sweep_after_shutdown(self: &Arc<Self>, workers_gone: bool) {
         debug_assert!(self.is_shutdown());
         let _context = context::enter(self, None);
-        for w in 0..self.workers {
+        for w in 0..self.slots {
             while let Some(t) = self.take_lifo(w) {
                 t.cancel();
             }
@@ -369,7 +441,7 @@ impl Shared {
             for w in 0..self.timers.slots() {
                 self.timers.clear(w);
             }
-            for w in 0..self.workers {
+            for w in 0..self.slots {
                 let waker = self.tree.waker(w);
                 self.tree.sync_partition_summary(w);
                 waker.try_unmark_yield(|| true);

@@ -19,6 +19,7 @@ use crate::context;
 use crate::scheduler::idle;
 use crate::scheduler::queue::{LocalQueue as YieldQueue, Steal};
 use crate::scheduler::shared::Shared;
+use crate::service::pool;
 use crate::sync::negative_control;
 use crate::task::Notified;
 use crate::time::driver::{fire_all, Filed, NO_DEADLINE, TIMER_INBOX_GROUP};
@@ -97,15 +98,31 @@ impl Worker {
         }
     }
 
-    /// Runs until the runtime shuts down, then cancels what is left in its own queues.
-    pub(crate) fn run(self) {
-        let shared = Arc::clone(&self.shared);
-        let mut st = SearchState::new(shared.workers);
-        // The guard keeps a pointer to `self.yields`, which stays in place (`self` is not moved
-        // while it lives) and is pushed only by this thread.
-        let _guard = context::enter(&shared, Some((self.index, &self.yields)));
+    /// The runtime this worker belongs to.
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Runs until the runtime shuts down (then cancels what is left in its own queues) or until
+    /// this worker retires (then hands it to the others, see `service::pool`). Returns its yield
+    /// queue, empty, for the next thread of this slot.
+    pub(crate) fn run(self) -> YieldQueue<Notified> {
+        {
+            let shared = Arc::clone(&self.shared);
+            let mut st = SearchState::new(shared.slots);
+            // The guard keeps a pointer to `self.yields`, which stays in place (`self` is not
+            // moved while it lives) and is pushed only by this thread.
+            let _guard = context::enter(&shared, Some((self.index, &self.yields)));
+            self.run_loop(&mut st);
+            self.leave(&mut st);
+        }
+        self.yields
+    }
+
+    fn run_loop(&self, st: &mut SearchState) {
+        let shared = &self.shared;
         while !shared.is_shutdown() {
-            match self.find_task(&mut st) {
+            match self.find_task(st) {
                 Some(task) => {
                     if st.searching {
                         st.searching = false;
@@ -118,12 +135,18 @@ impl Worker {
                     self.run_task(task);
                     st.polls_since_timer_check += 1;
                     if st.polls_since_timer_check >= TIMER_CHECK_POLLS {
-                        self.check_timers(&mut st);
+                        self.check_timers(st);
+                        if self.retiring() {
+                            return;
+                        }
                     }
                 }
                 None if st.idle_rounds < SEARCH_ROUNDS_BEFORE_PARK => {
-                    if st.idle_rounds == 0 && self.check_timers(&mut st) > 0 {
+                    if st.idle_rounds == 0 && self.check_timers(st) > 0 {
                         continue;
+                    }
+                    if st.idle_rounds == 0 && self.retiring() {
+                        return;
                     }
                     st.idle_rounds += 1;
                     for _ in 0..(1u32 << (st.idle_rounds / 4).min(6)) {
@@ -132,22 +155,63 @@ impl Worker {
                 }
                 None => {
                     st.idle_rounds = 0;
-                    self.park(&mut st);
+                    if self.retiring() {
+                        return;
+                    }
+                    self.park(st);
                 }
             }
         }
-        if st.searching {
-            shared.idle.end_search();
+    }
+
+    /// Whether this worker was asked to retire and has committed to it (see `service::pool`).
+    #[inline]
+    fn retiring(&self) -> bool {
+        self.shared.pool.state(self.index) == pool::RETIRE_REQUESTED
+            && self.shared.pool.commit_retire(self.index)
+    }
+
+    /// Leaves the run loop. At shutdown: cancels what is left in its own queues and drops its
+    /// timers. Retiring: hands its LIFO task and yield queue to the summary tree (their leaves'
+    /// new owners are notified), keeps its timers in its wheel for the service, and clears its
+    /// signal state, so no phantom worker remains.
+    fn leave(&self, st: &mut SearchState) {
+        let shared = &self.shared;
+        if std::mem::take(&mut st.searching) && shared.idle.end_search() && !shared.is_shutdown() {
+            // It was the last searcher: pass the baton, as a searcher that found work does.
+            shared.notify_idle();
         }
-        while let Some(t) = self.yields.pop() {
-            t.cancel();
-        }
-        if let Some(t) = shared.take_lifo(self.index) {
+        let local = self.take_local();
+        let local = if shared.is_shutdown() {
+            local
+        } else {
+            match shared.hand_off(local) {
+                Ok(()) => {
+                    let waker = shared.tree.waker(self.index);
+                    waker.try_unmark_yield(|| self.yields.is_empty());
+                    waker.try_unmark_tasks();
+                    waker.drain_permits();
+                    return;
+                }
+                Err(local) => local,
+            }
+        };
+        for t in local {
             t.cancel();
         }
         // No poll runs here any more: drop this worker's timers (their tasks are cancelled by the
         // shutdown sweep; a `Sleep` dropped later finds its filing gone, which is fine).
         shared.timers.clear(self.index);
+    }
+
+    /// Everything in this worker's LIFO slot and yield queue.
+    fn take_local(&self) -> Vec<Notified> {
+        let mut out = Vec::new();
+        out.extend(self.shared.take_lifo(self.index));
+        while let Some(t) = self.yields.pop() {
+            out.push(t);
+        }
+        out
     }
 
     /// Applies this worker's timer inbox and fires its due timers (their tasks go to this worker's
@@ -246,7 +310,7 @@ impl Worker {
     }
 
     fn steal(&self, st: &mut SearchState) -> Option<Notified> {
-        let n = self.shared.workers;
+        let n = self.shared.active_workers();
         for k in 1..n {
             let victim = (self.index + k) % n;
             if let Some(t) = self.steal_stuck_lifo(victim, st) {
@@ -282,7 +346,7 @@ impl Worker {
     /// and moving them would split message-passing pairs across cores.
     fn look_beyond_own_queues(&self, st: &mut SearchState) -> Option<Notified> {
         let shared = &self.shared;
-        let n = shared.workers;
+        let n = shared.active_workers();
         if st.turn % (GLOBAL_CHECK_INTERVAL * RESYNC_EVERY_CHECKS) == 0 {
             // A full re-sync reads every leaf word of the partition (about 200 ns for 256 leaves),
             // so it is done only every few checks.
@@ -355,7 +419,7 @@ impl Worker {
         {
             return true;
         }
-        (0..shared.workers).any(|w| {
+        (0..shared.active_workers()).any(|w| {
             w != self.index
                 && ((!negative_control("final_check_other_yield_queues")
                     && !shared.yield_stealers[w].is_empty())
@@ -371,6 +435,8 @@ impl Worker {
             return;
         }
         let timeout = self.park_timeout();
+        let pool = &shared.pool;
+        pool.set_parked(self.index, Some(shared.timers.now_ns()));
         let was_searching = std::mem::take(&mut st.searching);
         // Stop searching, drop stale permits, announce, final check, sleep, unpark: `idle.rs`.
         st.searching = idle::park_protocol(
@@ -381,6 +447,7 @@ impl Worker {
             timeout,
             || self.work_visible(),
         );
+        pool.set_parked(self.index, None);
         self.check_timers(st);
     }
 }

@@ -523,7 +523,7 @@ fn shutdown_leaves_every_signal_clear_and_no_permit() {
     for h in pending.into_iter().chain(yielding) {
         assert!(block_on(h).unwrap_err().is_cancelled());
     }
-    for w in 0..shared.workers {
+    for w in 0..shared.slots {
         let waker = shared.tree.waker(w);
         assert_eq!(waker.status(), 0, "worker {w}: {waker:?}");
         assert_eq!(waker.partition_summary(), 0, "worker {w}: {waker:?}");

@@ -261,12 +261,12 @@ impl Timers {
         }
     }
 
-    /// The service's plan: stores `at` (ns, or [`NO_DEADLINE`]) as its wake time and returns the
-    /// earliest deadline plus grace over every shard, read after the store. If that is earlier
-    /// than `at`, the caller must not sleep until `at`.
-    pub(crate) fn plan_service_wake(&self, at: u64) -> u64 {
+    /// The service's plan: stores `at` (ns, or [`NO_DEADLINE`]) as its wake time and returns
+    /// [`earliest_overdue_at`](Self::earliest_overdue_at), read after the store. If that is
+    /// earlier than `at`, the caller must not sleep until `at`.
+    pub(crate) fn plan_service_wake(&self, at: u64, grace_of: impl Fn(usize) -> u64) -> u64 {
         self.planned_wake.store(at, Ordering::SeqCst);
-        self.earliest_overdue_at()
+        self.earliest_overdue_at(grace_of)
     }
 
     /// The service is awake: no registrant needs to wake it.
@@ -274,10 +274,10 @@ impl Timers {
         self.planned_wake.store(0, Ordering::SeqCst);
     }
 
-    /// The earliest time at which some shard's timer is `grace_ns` overdue.
-    pub(crate) fn earliest_overdue_at(&self) -> u64 {
+    /// The earliest time at which some shard `w`'s earliest deadline is `grace_of(w)` overdue.
+    pub(crate) fn earliest_overdue_at(&self, grace_of: impl Fn(usize) -> u64) -> u64 {
         (0..self.shards.len())
-            .map(|w| self.earliest(w).saturating_add(self.grace_ns))
+            .map(|w| self.earliest(w).saturating_add(grace_of(w)))
             .min()
             .unwrap_or(NO_DEADLINE)
     }

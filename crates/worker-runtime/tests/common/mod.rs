@@ -134,24 +134,39 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// Waits until every worker of the probed runtime sleeps on its `SignalWaker`.
-pub fn wait_all_parked(probe: &DebugProbe) {
-    let workers = probe.signal_state().len();
-    let all = if workers == 64 {
+/// The parked mask of a runtime whose `workers` workers all park.
+fn all_parked(workers: usize) -> u64 {
+    if workers == 64 {
         u64::MAX
     } else {
         (1u64 << workers) - 1
-    };
-    wait_until(|| probe.parked_mask() == all && probe.signal_state().iter().all(|s| s.2 == 1));
+    }
+}
+
+/// The signal state of slot `w` of an idle runtime with `active` workers: a worker sleeps once
+/// with nothing set; a slot without a worker (beyond `active`) has nothing at all.
+fn idle_state(w: usize, active: usize) -> (u64, u64, usize, u64) {
+    (0, 0, usize::from(w < active), 0)
+}
+
+/// Waits until every worker of the probed runtime sleeps on its `SignalWaker`.
+pub fn wait_all_parked(probe: &DebugProbe) {
+    let workers = probe.active_workers();
+    wait_until(|| {
+        probe.parked_mask() == all_parked(workers)
+            && probe.signal_state()[..workers].iter().all(|s| s.2 == 1)
+    });
 }
 
 /// Asserts the state of a runtime whose workers all sleep with nothing to do: no status bit, no
-/// permit, no partition-summary bit, exactly one sleeper each.
+/// permit, no partition-summary bit, exactly one sleeper each (and nothing at all in the slots
+/// that have no worker).
 pub fn assert_idle_clean(probe: &DebugProbe) {
+    let active = probe.active_workers();
     for (w, &(status, permits, sleepers, summary)) in probe.signal_state().iter().enumerate() {
         assert_eq!(
             (status, permits, sleepers, summary),
-            (0, 0, 1, 0),
+            idle_state(w, active),
             "idle worker {w}: (status, permits, sleepers, partition_summary) = \
              ({status:#x}, {permits}, {sleepers}, {summary:#x})"
         );
@@ -167,15 +182,15 @@ pub fn assert_idle_clean(probe: &DebugProbe) {
 pub fn wait_idle_clean(probe: &DebugProbe) {
     // Shorter than the watchdog's limit, so the state is reported before the process aborts.
     let deadline = std::time::Instant::now() + HANG / 2;
-    let workers = probe.signal_state().len();
-    let all = if workers == 64 {
-        u64::MAX
-    } else {
-        (1u64 << workers) - 1
-    };
+    let workers = probe.active_workers();
     loop {
         let state = probe.signal_state();
-        if probe.parked_mask() == all && state.iter().all(|&s| s == (0, 0, 1, 0)) {
+        if probe.parked_mask() == all_parked(workers)
+            && state
+                .iter()
+                .enumerate()
+                .all(|(w, &s)| s == idle_state(w, workers))
+        {
             return;
         }
         assert!(
