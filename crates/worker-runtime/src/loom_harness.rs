@@ -483,6 +483,28 @@ impl RunLoopModel {
         f()
     }
 
+    /// Rebalances to `workers` active workers, as `Pool::scale_to` does: publishes the new
+    /// assignment (the summary tree re-syncs every worker's partition summary), then asks every
+    /// worker beyond it to retire (a state CAS and a permit on its waker).
+    pub fn set_active_workers(&self, workers: usize) {
+        let before = self.shared.active_workers();
+        self.shared
+            .tree
+            .set_active_workers(workers)
+            .expect("within max_workers");
+        for w in workers..before {
+            if self.shared.pool.request_retire(w) {
+                self.shared.tree.waker(w).release_permit();
+            }
+        }
+    }
+
+    /// Makes the next remote spawns aim at worker `w`'s partition (when `w` is still active at
+    /// the spawn), as the round-robin cursor would after `w` runs of remote spawns.
+    pub fn aim_remote_spawns_at(&self, w: usize) {
+        self.shared.aim_remote_spawns_at(w);
+    }
+
     /// The runtime's summary tree.
     pub fn tree(&self) -> &SummaryTree {
         &self.shared.tree
@@ -598,6 +620,19 @@ impl ModelWorker {
     pub fn with_context<R>(&self, f: impl FnOnce() -> R) -> R {
         let _guard = ContextGuard::enter(&self.shared, self.index, &self.worker);
         f()
+    }
+
+    /// If this worker was asked to retire, commits to it and leaves as `Worker::run` does (the real
+    /// `retiring` and `leave`: its LIFO task and yield queue go to the summary tree). Returns
+    /// whether it retired.
+    pub fn retire_if_asked(&mut self) -> bool {
+        let (worker, shared, st) = (&*self.worker, &*self.shared, &mut self.st);
+        let _guard = ContextGuard::enter(shared, self.index, worker);
+        if !worker.retiring() {
+            return false;
+        }
+        worker.leave(st);
+        true
     }
 
     /// One pass of `Worker::run`'s loop, inside the worker's context: the real `find_task`; if it

@@ -117,6 +117,12 @@ impl Shared {
         self.scale_hint.store(true, Ordering::SeqCst);
     }
 
+    /// Points the remote-spawn cursor at worker `w`'s run (loom models aim spawns with it).
+    #[cfg(loom)]
+    pub(crate) fn aim_remote_spawns_at(&self, w: usize) {
+        self.remote_cursor.store(w * REMOTE_RUN, Ordering::SeqCst);
+    }
+
     /// The worker whose wheel a timer first polled on this thread goes to: this worker, or (on
     /// a thread that is not one of ours) the next worker in turn.
     pub(crate) fn timer_owner(&self) -> usize {

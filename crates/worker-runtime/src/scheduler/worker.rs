@@ -166,7 +166,7 @@ impl Worker {
 
     /// Whether this worker was asked to retire and has committed to it (see `service::pool`).
     #[inline]
-    fn retiring(&self) -> bool {
+    pub(crate) fn retiring(&self) -> bool {
         self.shared.pool.state(self.index) == pool::RETIRE_REQUESTED
             && self.shared.pool.commit_retire(self.index)
     }
@@ -175,13 +175,18 @@ impl Worker {
     /// timers. Retiring: hands its LIFO task and yield queue to the summary tree (their leaves'
     /// new owners are notified), keeps its timers in its wheel for the service, and clears its
     /// signal state, so no phantom worker remains.
-    fn leave(&self, st: &mut SearchState) {
+    pub(crate) fn leave(&self, st: &mut SearchState) {
         let shared = &self.shared;
         if std::mem::take(&mut st.searching) && shared.idle.end_search() && !shared.is_shutdown() {
             // It was the last searcher: pass the baton, as a searcher that found work does.
             shared.notify_idle();
         }
-        let local = self.take_local();
+        let mut local = self.take_local();
+        if negative_control("retire_skips_handoff") {
+            // Planted bug (`tests/loom_scaling.rs` must fail): a retiring worker forgets its LIFO
+            // task and yield queue (leaked, never run).
+            std::mem::forget(std::mem::take(&mut local));
+        }
         let local = if shared.is_shutdown() {
             local
         } else {

@@ -236,6 +236,20 @@ impl Pool {
         }
     }
 
+    /// Asks slot `w`'s worker to retire, as `scale_to` does after publishing a smaller
+    /// assignment (the loom harness drives this step itself).
+    #[cfg(loom)]
+    pub(crate) fn request_retire(&self, w: usize) -> bool {
+        self.states[w]
+            .compare_exchange(
+                RUNNING,
+                RETIRE_REQUESTED,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok()
+    }
+
     /// Slot `w`'s state.
     #[inline]
     pub(crate) fn state(&self, w: usize) -> u8 {
