@@ -1,6 +1,7 @@
 //! `docs/testing.md` §4, load generator: seeded random operations against a real runtime (spawn,
 //! nested spawn, yield, abort, detach, `block_on` from outside, spawn from another plain thread,
-//! tasks waiting on an event), checking that every submitted future is accounted for exactly once —
+//! tasks waiting on an event, `sleep`, `timeout`, and rebalancing with `set_worker_count`),
+//! checking that every submitted future is accounted for exactly once —
 //! `completions + cancellations == submissions` — and that the drained runtime keeps no stale
 //! summary bit, status bit or permit. Sized by `VERIFY_THOROUGH` and `cfg!(miri)`; a failure prints
 //! its seed.
@@ -12,6 +13,8 @@ use common::{
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+use worker_runtime::time::{sleep, timeout};
 use worker_runtime::{spawn, yield_now, Handle, JoinHandle, Runtime};
 
 #[derive(Default, Debug)]
@@ -97,7 +100,9 @@ struct Kept {
 fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
     let mut rng = Rng::new(seed);
     let workers = 1 + rng.below(4);
-    let rt = Runtime::builder().worker_threads(workers).build().unwrap();
+    // Up to four workers, starting with `workers`; `set_worker_count` moves it at random.
+    let rt = Runtime::builder().worker_threads(4).build().unwrap();
+    rt.set_worker_count(workers).unwrap();
     let probe = rt.debug_probe();
     let t = Arc::new(Tracker::default());
     let (gate_tx, gate_rx) = async_channel::bounded::<()>(1);
@@ -112,7 +117,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
         if op % 256 == 0 {
             watchdog.pet();
         }
-        match rng.below(100) {
+        match rng.below(120) {
             // Spawn from outside, keep the handle.
             0..=24 => {
                 let i = id();
@@ -215,6 +220,56 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                     assert_eq!(block_on(k.handle).unwrap(), k.id, "seed {seed}");
                 }
             }
+            // A task that sleeps a little (0-2 ms), kept or detached.
+            100..=106 => {
+                let (i, us) = (id(), rng.below(2_000) as u64);
+                let g = t.guard(true);
+                let h = rt.spawn(async move {
+                    let start = std::time::Instant::now();
+                    sleep(Duration::from_micros(us)).await;
+                    assert!(start.elapsed() >= Duration::from_micros(us));
+                    g.complete();
+                    i
+                });
+                if rng.chance(50) {
+                    kept.push(Kept {
+                        id: i,
+                        kind: Kind::Finite,
+                        aborted: false,
+                        handle: h,
+                    });
+                }
+            }
+            // A timeout around a sleep that may or may not finish first.
+            107..=112 => {
+                let (i, limit, inner) = (id(), rng.below(1_500) as u64, rng.below(1_500) as u64);
+                let g = t.guard(true);
+                let h = rt.spawn(async move {
+                    let start = std::time::Instant::now();
+                    let r = timeout(
+                        Duration::from_micros(limit),
+                        sleep(Duration::from_micros(inner)),
+                    )
+                    .await;
+                    // Either way, never early: the sleep completed after its deadline (it may
+                    // beat a shorter limit when the task first ran late), or the limit passed.
+                    let waited = start.elapsed();
+                    match r {
+                        Ok(()) => assert!(waited >= Duration::from_micros(inner)),
+                        Err(_) => assert!(waited >= Duration::from_micros(limit)),
+                    }
+                    g.complete();
+                    i
+                });
+                kept.push(Kept {
+                    id: i,
+                    kind: Kind::Finite,
+                    aborted: false,
+                    handle: h,
+                });
+            }
+            // Rebalance: move the worker count (1..=4) while all of the above is in flight.
+            113..=116 => rt.set_worker_count(1 + rng.below(4)).unwrap(),
             // Spawn from another plain thread through a Handle.
             _ => {
                 let handle: Handle = rt.handle();
