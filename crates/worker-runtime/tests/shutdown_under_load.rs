@@ -1,8 +1,8 @@
-//! `docs/testing.md` §3.5, shutdown under load with parked sleepers, repeated (200 runs by default,
+//! `docs/testing.md` §3.5, shutdown under load with parked sleepers and pending timers, repeated (200 runs by default,
 //! 2000 with `VERIFY_THOROUGH=1`): `shutdown_timeout` returns (a watchdog aborts the process after
 //! 60 s without progress), every `JoinHandle` resolves (`Ok` or cancelled, never a panic or a
-//! hang), every future is dropped exactly once, and afterwards every signal is clear and no permit
-//! is left.
+//! hang), every future is dropped exactly once, and afterwards every signal is clear, no permit
+//! is left and no timer stays filed.
 
 mod common;
 
@@ -12,6 +12,8 @@ use common::{
 };
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+use worker_runtime::time::sleep;
 use worker_runtime::{spawn, yield_now, JoinHandle, Runtime, SpawnError};
 
 /// What a task does, and so which outcomes its handle may have.
@@ -29,6 +31,10 @@ enum Kind {
     Channel,
     /// Spawned by a plain thread racing the shutdown: `Ok` or cancelled.
     Racing,
+    /// Sleeps for an hour (a pending timer): must be cancelled.
+    LongSleep,
+    /// Sleeps up to 2 ms, twice: `Ok` or cancelled.
+    ShortSleep,
 }
 
 struct Iteration {
@@ -69,6 +75,16 @@ impl Iteration {
                     yield_now().await;
                 },
                 Kind::Channel => rx.recv().await.unwrap_or(0),
+                Kind::LongSleep => {
+                    sleep(Duration::from_secs(3600)).await;
+                    unreachable!("an hour-long sleep ended")
+                }
+                Kind::ShortSleep => {
+                    for _ in 0..2 {
+                        sleep(Duration::from_micros(u64::from(yields) * 400)).await;
+                    }
+                    4
+                }
                 Kind::Racing => unreachable!(),
             }
         });
@@ -95,6 +111,10 @@ fn run_once(seed: u64, watchdog: &Watchdog) {
     kinds.extend(std::iter::repeat_n(Kind::Quick, rng.below(30)));
     kinds.extend(std::iter::repeat_n(Kind::Yielding, rng.below(10)));
     kinds.extend(std::iter::repeat_n(Kind::Channel, 1 + rng.below(15)));
+    kinds.extend(std::iter::repeat_n(Kind::LongSleep, 1 + rng.below(10)));
+    if mode == 1 {
+        kinds.extend(std::iter::repeat_n(Kind::ShortSleep, rng.below(10)));
+    }
     if mode == 1 {
         kinds.extend(std::iter::repeat_n(Kind::YieldForever, 1 + rng.below(4)));
     }
@@ -107,7 +127,8 @@ fn run_once(seed: u64, watchdog: &Watchdog) {
     // Handshake: every task has been polled at least once.
     wait_until(|| it.started.load(Ordering::SeqCst) == kinds.len());
     if mode != 1 {
-        // Nothing is runnable any more: both workers go to sleep.
+        // Nothing is runnable any more: both workers go to sleep (with their next timer as the
+        // timeout).
         wait_all_parked(&probe);
     }
 
@@ -156,6 +177,11 @@ fn run_once(seed: u64, watchdog: &Watchdog) {
 
     let racing = racer.map_or_else(Vec::new, |t| t.join().unwrap());
     assert_shut_down_clean(&probe);
+    assert_eq!(
+        probe.timers(),
+        (0, 0),
+        "seed {seed}: timers left after shutdown"
+    );
     for (kind, h) in handles
         .into_iter()
         .chain(racing.into_iter().map(|h| (Kind::Racing, h)))
@@ -163,10 +189,11 @@ fn run_once(seed: u64, watchdog: &Watchdog) {
         let r = block_on(h);
         match (&r, kind) {
             (Ok(1), Kind::Quick) => {}
-            (Err(e), Kind::Pending | Kind::YieldForever) if e.is_cancelled() => {}
-            (Ok(2), Kind::Yielding) | (Ok(3), Kind::Racing) => {}
+            (Err(e), Kind::Pending | Kind::YieldForever | Kind::LongSleep) if e.is_cancelled() => {}
+            (Ok(2), Kind::Yielding) | (Ok(3), Kind::Racing) | (Ok(4), Kind::ShortSleep) => {}
             (Ok(v), Kind::Channel) if *v >= 10 => {}
-            (Err(e), Kind::Yielding | Kind::Channel | Kind::Racing) if e.is_cancelled() => {}
+            (Err(e), Kind::Yielding | Kind::Channel | Kind::Racing | Kind::ShortSleep)
+                if e.is_cancelled() => {}
             _ => panic!("seed {seed}: a {kind:?} task resolved to {r:?}"),
         }
     }
