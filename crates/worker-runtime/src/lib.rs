@@ -34,6 +34,14 @@
 //! * at most one idle worker is woken per burst of new work, and no futex syscall is made unless
 //!   a worker sleeps.
 //!
+//! * time ([`time::sleep`], [`time::timeout`], [`time::interval`]): each worker keeps its own
+//!   timer wheel, fires its due timers before it searches and parks with its next deadline as the
+//!   futex timeout; a timer touched from another thread goes to its owner by message;
+//! * one service thread per runtime fires the timers of a worker stuck in a long poll, serves the
+//!   timers of retired workers, and (with `min_workers` / `max_workers`) adds a worker when work
+//!   waits while every worker is busy and retires one that stays idle; the count can also be moved
+//!   by hand ([`Handle::set_worker_count`]). An idle runtime wakes no thread.
+//!
 //! * every call into user code on a runtime thread is contained: a panic in a poll, in a
 //!   future's or an output's `Drop`, in a panic payload's `Drop` or in a `JoinHandle`'s waker
 //!   never ends a worker (a panicking task's `JoinHandle` gives `JoinError::Panic`, as in tokio).
