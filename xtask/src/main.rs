@@ -4,7 +4,6 @@
 //! This file holds the command line; `verify` runs the steps.
 
 mod diagnose;
-mod json;
 mod judge;
 mod metadata;
 mod runner;

@@ -50,7 +50,6 @@
 //! [docs/design.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/design.md).
 // The README's examples are compiled and run as doctests too.
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
-
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod block_on;
