@@ -18,6 +18,9 @@ pub enum Judge {
     TsanClean,
     /// Passes only if the run failed with a failed test and a panic: a negative control.
     MustFailWithPanic,
+    /// Passes on exit code zero with no `warning:` line in the output (cargo's
+    /// manifest warnings of `cargo package`, or a warning of a verification build).
+    NoWarnings,
 }
 
 impl Judge {
@@ -58,7 +61,13 @@ impl Judge {
                     ))
                 }
             }
-            Judge::ExitZero | Judge::TestsPass | Judge::ListsTests => {
+            Judge::NoWarnings if outcome.success => {
+                match out.lines().find(|l| l.trim_start().starts_with("warning:")) {
+                    Some(line) => Err(line.trim().to_string()),
+                    None => Ok(()),
+                }
+            }
+            Judge::ExitZero | Judge::TestsPass | Judge::ListsTests | Judge::NoWarnings => {
                 Err(diagnose::reason(out, &outcome.exit))
             }
             Judge::TsanClean => {
@@ -158,6 +167,23 @@ mod tests {
         assert!(Judge::MustFailWithPanic
             .apply(&cmd, &outcome(false, panicked))
             .is_ok());
+        let packaged = "   Packaging a v0.1.0\n    Packaged 3 files\n   Verifying a v0.1.0\n";
+        assert!(Judge::NoWarnings
+            .apply(&cmd, &outcome(true, packaged))
+            .is_ok());
+        assert_eq!(
+            Judge::NoWarnings
+                .apply(
+                    &cmd,
+                    &outcome(
+                        true,
+                        "warning: manifest has no description, documentation\n"
+                    )
+                )
+                .unwrap_err(),
+            "warning: manifest has no description, documentation"
+        );
+        assert!(Judge::NoWarnings.apply(&cmd, &outcome(false, "")).is_err());
         assert!(Judge::MustFailWithPanic
             .apply(&cmd, &outcome(true, ok))
             .unwrap_err()

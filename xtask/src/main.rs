@@ -4,7 +4,6 @@
 //! This file holds the command line; `verify` runs the steps.
 
 mod diagnose;
-mod json;
 mod judge;
 mod metadata;
 mod runner;
@@ -22,8 +21,10 @@ usage: cargo xtask verify [--thorough] [--only STEP|CHECK]... [-p CRATE]... [--t
 
 Runs, per workspace crate and in this order: fmt, clippy (-D warnings,
 --all-targets, normally and with --cfg loom), test, loom, Miri and
-ThreadSanitizer; then prints one table (crate, check, status, seconds,
-bound). Every step runs even after a failure; the exit code is 1 if any
+ThreadSanitizer; then one docs row for the whole workspace (cargo package
+with verification, rustdoc -D warnings, the loom models named in
+docs/no-lost-wakeup.md); then prints one table (crate, check, status,
+seconds, bound). Every step runs even after a failure; the exit code is 1 if any
 row failed, 2 on bad arguments.
 
 Crates are the workspace packages under crates/; benches and xtask get
@@ -33,7 +34,8 @@ fmt and clippy only. Per-crate options live in [package.metadata.verify]
 options:
   --thorough         loom preemptions=3, Miri seeds 0..32, 8x the
                      miri-preempt seeds, VERIFY_THOROUGH=1 for the tests
-  --only STEP        run only STEP: fmt, clippy, test, loom, miri, tsan;
+  --only STEP        run only STEP: fmt, clippy, test, loom, miri, tsan,
+                     docs;
                      or only one check (a table row kind): clippy-loom,
                      loom-neg, miri-seeds, miri-preempt; repeatable or
                      comma-separated (--only fmt,loom-neg)

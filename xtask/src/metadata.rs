@@ -1,10 +1,12 @@
 //! Workspace discovery: which packages exist, which of them are product crates,
 //! their loom models and their `[package.metadata.verify]` options.
 //!
-//! Everything comes from `cargo metadata --no-deps --format-version 1`, so new
-//! crates under `crates/` are picked up without touching the xtask.
+//! Everything comes from `cargo metadata --no-deps --format-version 1`, read
+//! through the `cargo_metadata` crate, so new crates under `crates/` are
+//! picked up without touching the xtask.
 
-use crate::json::{self, Value};
+use cargo_metadata::{Metadata, TargetKind};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The workspace as seen by the verifier.
@@ -36,6 +38,8 @@ pub struct Package {
     pub role: Role,
     /// Names of `loom_*` test targets (normally `tests/loom_*.rs`), sorted.
     pub loom_targets: Vec<String>,
+    /// Each loom target's name and source file, in `loom_targets` order.
+    pub loom_sources: Vec<(String, PathBuf)>,
     /// Bug names planted in the crate's `src/` as `negative_control("<bug>")`
     /// (sorted, deduplicated); see [`planted_bugs`].
     pub planted_bugs: Vec<String>,
@@ -132,19 +136,16 @@ impl Workspace {
 ///
 /// Errors name the package, the field and what it may hold.
 pub fn parse_workspace(text: &str) -> Result<Workspace, String> {
-    let doc = json::parse(text).map_err(|e| format!("cargo metadata output: {e}"))?;
-    let root = PathBuf::from(required_str(&doc, "workspace_root")?);
-    let target_dir = PathBuf::from(required_str(&doc, "target_directory")?);
+    let doc: Metadata =
+        serde_json::from_str(text).map_err(|e| format!("cargo metadata output: {e}"))?;
+    let root = doc.workspace_root.into_std_path_buf();
+    let target_dir = doc.target_directory.into_std_path_buf();
     let crates_dir = root.join("crates");
-    let raw_packages = doc
-        .get("packages")
-        .and_then(Value::as_array)
-        .ok_or("cargo metadata output: `packages` is missing or not an array")?;
-
-    let mut packages = Vec::new();
-    for raw in raw_packages {
-        packages.push(parse_package(raw, &crates_dir)?);
-    }
+    let mut packages: Vec<Package> = doc
+        .packages
+        .iter()
+        .map(|raw| parse_package(raw, &crates_dir))
+        .collect();
     packages.sort_by(|a, b| {
         let rank = |p: &Package| u8::from(p.role == Role::Tooling);
         rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
@@ -156,51 +157,55 @@ pub fn parse_workspace(text: &str) -> Result<Workspace, String> {
     })
 }
 
-fn required_str<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("cargo metadata output: `{key}` is missing or not a string"))
-}
-
-fn parse_package(raw: &Value, crates_dir: &Path) -> Result<Package, String> {
-    let name = required_str(raw, "name")?.to_string();
-    let manifest = PathBuf::from(required_str(raw, "manifest_path")?);
+fn parse_package(raw: &cargo_metadata::Package, crates_dir: &Path) -> Package {
+    let name = raw.name.clone();
+    let manifest = raw.manifest_path.as_std_path();
     let role = if manifest.starts_with(crates_dir) {
         Role::Crate
     } else {
         Role::Tooling
     };
-    let mut loom_targets = Vec::new();
-    for target in raw.get("targets").and_then(Value::as_array).unwrap_or(&[]) {
-        let is_test = target
-            .get("kind")
-            .and_then(Value::as_array)
-            .is_some_and(|kinds| kinds.iter().any(|k| k.as_str() == Some("test")));
-        let target_name = target.get("name").and_then(Value::as_str).unwrap_or("");
-        if is_test && target_name.starts_with("loom_") {
-            loom_targets.push(target_name.to_string());
-        }
-    }
-    loom_targets.sort();
+    let mut loom_sources: Vec<(String, PathBuf)> = raw
+        .targets
+        .iter()
+        .filter(|t| t.kind.contains(&TargetKind::Test) && t.name.starts_with("loom_"))
+        .map(|t| (t.name.clone(), t.src_path.clone().into_std_path_buf()))
+        .collect();
+    loom_sources.sort();
+    let loom_targets = loom_sources.iter().map(|(name, _)| name.clone()).collect();
     let planted_bugs = match manifest.parent() {
         Some(dir) if role == Role::Crate => planted_bugs(&dir.join("src")),
         _ => Vec::new(),
     };
-    let (verify, config_error) = match raw.get("metadata").and_then(|m| m.get("verify")) {
+    let (verify, config_error) = match raw.metadata.get("verify") {
         None | Some(Value::Null) => (VerifyConfig::default(), None),
         Some(table) => match parse_verify(&name, table) {
             Ok(config) => (config, None),
             Err(err) => (VerifyConfig::default(), Some(err)),
         },
     };
-    Ok(Package {
+    Package {
         name,
         role,
         loom_targets,
+        loom_sources,
         planted_bugs,
         verify,
         config_error,
-    })
+    }
+}
+
+/// A short name of a JSON value's type, for error messages (TOML words:
+/// an object is a table).
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "a table",
+    }
 }
 
 /// The text that plants a bug: the call `negative_control("<bug>")` (each
@@ -258,7 +263,7 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
     let where_ = format!("[package.metadata.verify] of `{pkg}`");
     let fields = table
         .as_object()
-        .ok_or_else(|| format!("{where_} must be a table, found {}", table.kind()))?;
+        .ok_or_else(|| format!("{where_} must be a table, found {}", kind(table)))?;
     let mut config = VerifyConfig::default();
     for (key, value) in fields {
         match key.as_str() {
@@ -266,7 +271,7 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
                 let text = value.as_str().ok_or_else(|| {
                     format!(
                         "{where_}: `loom` must be the string \"none: <reason>\", found {}",
-                        value.kind()
+                        kind(value)
                     )
                 })?;
                 let reason = text
@@ -300,13 +305,16 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
             }
             "miri-preempt-seeds" => {
                 let seeds = value
-                    .as_number()
-                    .and_then(|n| n.parse::<u32>().ok())
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
                     .filter(|n| (1..=1024).contains(n))
                     .ok_or_else(|| {
+                        let found = match value {
+                            Value::Number(n) => n.to_string(),
+                            other => kind(other).to_string(),
+                        };
                         format!(
-                            "{where_}: `miri-preempt-seeds` must be a whole number from 1 to 1024, found {}",
-                            value.as_number().unwrap_or(value.kind())
+                            "{where_}: `miri-preempt-seeds` must be a whole number from 1 to 1024, found {found}"
                         )
                     })?;
                 config.miri_preempt_seeds = Some(seeds);
@@ -330,7 +338,7 @@ fn negative_controls(where_: &str, value: &Value) -> Result<Vec<NegativeControl>
     let entries = value.as_object().ok_or_else(|| {
         format!(
             "{where_}: `negative-control` must be {shape}, found {}",
-            value.kind()
+            kind(value)
         )
     })?;
     let mut controls = Vec::new();
@@ -364,7 +372,7 @@ fn string_list(where_: &str, key: &str, value: &Value) -> Result<Vec<String>, St
     let items = value.as_array().ok_or_else(|| {
         format!(
             "{where_}: `{key}` must be an array of non-empty strings, found {}",
-            value.kind()
+            kind(value)
         )
     })?;
     items
@@ -373,7 +381,7 @@ fn string_list(where_: &str, key: &str, value: &Value) -> Result<Vec<String>, St
             Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
             _ => Err(format!(
                 "{where_}: `{key}` must be an array of non-empty strings, found an element that is {}",
-                if item.as_str().is_some() { "an empty string" } else { item.kind() }
+                if item.as_str().is_some() { "an empty string" } else { kind(item) }
             )),
         })
         .collect()
@@ -383,16 +391,17 @@ fn string_list(where_: &str, key: &str, value: &Value) -> Result<Vec<String>, St
 mod tests {
     use super::*;
 
-    /// A trimmed `cargo metadata` document with two crates and two tools.
+    /// A trimmed `cargo metadata` document with two crates and two tools
+    /// (each package with the fields `cargo_metadata` requires: see [`PKG`]).
     const SAMPLE: &str = r#"{
       "packages": [
-        {"name": "xtask", "manifest_path": "/ws/xtask/Cargo.toml", "metadata": null,
+        {"name": "xtask", "version": "0.1.0", "id": "xtask 0.1.0", "dependencies": [], "features": {}, "manifest_path": "/ws/xtask/Cargo.toml", "metadata": null,
          "targets": [{"name": "xtask", "kind": ["bin"], "src_path": "/ws/xtask/src/main.rs"}]},
-        {"name": "timer-wheel", "manifest_path": "/ws/crates/timer-wheel/Cargo.toml",
+        {"name": "timer-wheel", "version": "0.1.0", "id": "timer-wheel 0.1.0", "dependencies": [], "features": {}, "manifest_path": "/ws/crates/timer-wheel/Cargo.toml",
          "metadata": {"verify": {"loom": "none: no shared state", "miri-flags": ["-Zmiri-ignore-leaks"]}},
          "targets": [{"name": "timer_wheel", "kind": ["lib"], "src_path": "/ws/crates/timer-wheel/src/lib.rs"},
                      {"name": "wheel", "kind": ["test"], "src_path": "/ws/crates/timer-wheel/tests/wheel.rs"}]},
-        {"name": "signal-waker", "manifest_path": "/ws/crates/signal-waker/Cargo.toml",
+        {"name": "signal-waker", "version": "0.1.0", "id": "signal-waker 0.1.0", "dependencies": [], "features": {}, "manifest_path": "/ws/crates/signal-waker/Cargo.toml",
          "metadata": {"verify": {"negative-control": {"lost_wake": ["loom_park"], "no_recheck": ["loom_park", "loom_wake"]},
                                  "miri-seeds-filter": ["stress"], "tsan-args": ["--tests"],
                                  "miri-preempt-args": ["--lib"], "miri-preempt-seeds": 4}},
@@ -400,17 +409,23 @@ mod tests {
                      {"name": "loom_wake", "kind": ["test"], "src_path": "/ws/crates/signal-waker/tests/loom_wake.rs"},
                      {"name": "loom_park", "kind": ["test"], "src_path": "/ws/crates/signal-waker/tests/loom_park.rs"},
                      {"name": "loom_helper", "kind": ["example"], "src_path": "/ws/crates/signal-waker/examples/loom_helper.rs"}]},
-        {"name": "benches", "manifest_path": "/ws/benches/Cargo.toml", "targets": []}
+        {"name": "benches", "version": "0.1.0", "id": "benches 0.1.0", "dependencies": [], "features": {}, "manifest_path": "/ws/benches/Cargo.toml", "targets": []}
       ],
+      "workspace_members": [], "version": 1,
       "workspace_root": "/ws",
       "target_directory": "/ws/target"
     }"#;
 
+    /// The fields of a package that `cargo_metadata` requires besides the
+    /// ones a test looks at.
+    const PKG: &str = r#""version": "0.1.0", "id": "c 0.1.0", "dependencies": [], "features": {}"#;
+
     fn sample_with_verify(verify: &str) -> String {
         format!(
-            r#"{{"packages": [{{"name": "c", "manifest_path": "/ws/crates/c/Cargo.toml",
+            r#"{{"packages": [{{"name": "c", {PKG}, "manifest_path": "/ws/crates/c/Cargo.toml",
                 "metadata": {{"verify": {verify}}},
-                "targets": [{{"name": "loom_a", "kind": ["test"]}}]}}],
+                "targets": [{{"name": "loom_a", "kind": ["test"], "src_path": "/ws/crates/c/tests/loom_a.rs"}}]}}],
+              "workspace_members": [], "version": 1,
               "workspace_root": "/ws", "target_directory": "/ws/target"}}"#
         )
     }
@@ -423,6 +438,13 @@ mod tests {
         let sw = ws.package("signal-waker").unwrap();
         assert_eq!(sw.role, Role::Crate);
         assert_eq!(sw.loom_targets, ["loom_park", "loom_wake"]);
+        assert_eq!(
+            sw.loom_sources[1],
+            (
+                "loom_wake".to_string(),
+                PathBuf::from("/ws/crates/signal-waker/tests/loom_wake.rs")
+            )
+        );
         assert_eq!(ws.package("xtask").unwrap().role, Role::Tooling);
         assert_eq!(ws.package("benches").unwrap().role, Role::Tooling);
         assert_eq!(ws.tsan_target_dir(), PathBuf::from("/ws/target/tsan"));
@@ -558,9 +580,18 @@ mod tests {
 
     #[test]
     fn rejects_incomplete_metadata() {
-        assert!(parse_workspace(r#"{"packages": []}"#)
+        assert!(
+            parse_workspace(r#"{"packages": [], "workspace_members": [], "version": 1}"#)
+                .unwrap_err()
+                .contains("workspace_root")
+        );
+        let no_manifest = format!(
+            r#"{{"packages": [{{"name": "c", {PKG}, "targets": []}}], "workspace_members": [],
+                "version": 1, "workspace_root": "/ws", "target_directory": "/ws/target"}}"#
+        );
+        assert!(parse_workspace(&no_manifest)
             .unwrap_err()
-            .contains("workspace_root"));
+            .contains("manifest_path"));
         assert!(parse_workspace("not json").is_err());
     }
 }

@@ -4,13 +4,15 @@
 //! This file holds the step and check lists, the [`plan`] dispatch, the
 //! fmt/clippy/test rows and the helpers the other planners share. The rows of
 //! the longer steps live beside it: [`loom`] (loom, loom-neg), [`miri`] (miri,
-//! miri-seeds, miri-preempt) and [`tsan`].
+//! miri-seeds, miri-preempt), [`tsan`] and [`docs`] (the one row for the
+//! whole workspace).
 
 pub use crate::judge::Judge;
 use crate::metadata::{Package, Role, Workspace, DEFAULT_TEST_ARGS};
 use crate::runner::{Invocation, Program};
 use crate::toolchain::NightlyState;
 
+mod docs;
 mod loom;
 mod miri;
 #[cfg(test)]
@@ -32,17 +34,20 @@ pub enum Step {
     Miri,
     /// ThreadSanitizer.
     Tsan,
+    /// Packaging, rustdoc and the model names of the docs (whole workspace).
+    Docs,
 }
 
 impl Step {
     /// Every step, in run order.
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::Fmt,
         Step::Clippy,
         Step::Test,
         Step::Loom,
         Step::Miri,
         Step::Tsan,
+        Step::Docs,
     ];
 
     /// The name used on the command line.
@@ -54,6 +59,7 @@ impl Step {
             Step::Loom => "loom",
             Step::Miri => "miri",
             Step::Tsan => "tsan",
+            Step::Docs => "docs",
         }
     }
 
@@ -87,11 +93,15 @@ pub enum Check {
     MiriPreempt,
     /// `cargo test` under `-Zsanitizer=thread`.
     Tsan,
+    /// One row for the workspace: `cargo package --workspace` with its
+    /// verification, `cargo doc` with `-D warnings`, and every loom model
+    /// named in `docs/no-lost-wakeup.md` exists.
+    Docs,
 }
 
 impl Check {
     /// Every check, in run order.
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 11] = [
         Check::Fmt,
         Check::Clippy,
         Check::ClippyLoom,
@@ -102,6 +112,7 @@ impl Check {
         Check::MiriSeeds,
         Check::MiriPreempt,
         Check::Tsan,
+        Check::Docs,
     ];
 
     /// The name shown in the table and used in log file names.
@@ -117,6 +128,7 @@ impl Check {
             Check::MiriSeeds => "miri-seeds",
             Check::MiriPreempt => "miri-preempt",
             Check::Tsan => "tsan",
+            Check::Docs => "docs",
         }
     }
 
@@ -129,6 +141,7 @@ impl Check {
             Check::Loom | Check::LoomNeg => Step::Loom,
             Check::Miri | Check::MiriSeeds | Check::MiriPreempt => Step::Miri,
             Check::Tsan => Step::Tsan,
+            Check::Docs => Step::Docs,
         }
     }
 
@@ -140,9 +153,17 @@ impl Check {
     /// Whether the check applies to a package of this role at all (no row
     /// otherwise). Tooling gets no `clippy-loom`: `--cfg loom` reaches every
     /// crate in the build, and third-party crates that read `cfg(loom)`
-    /// themselves (tokio, concurrent-queue) then fail to build.
+    /// themselves (tokio, concurrent-queue) then fail to build. A
+    /// [workspace-wide](Check::workspace_wide) check applies to no package.
     pub fn applies_to(self, role: Role) -> bool {
-        role == Role::Crate || matches!(self, Check::Fmt | Check::Clippy)
+        !self.workspace_wide()
+            && (role == Role::Crate || matches!(self, Check::Fmt | Check::Clippy))
+    }
+
+    /// Whether the check is one row for the whole workspace (crate column
+    /// `(workspace)`) rather than one row per package: see [`plan_workspace`].
+    pub fn workspace_wide(self) -> bool {
+        self == Check::Docs
     }
 }
 
@@ -155,6 +176,16 @@ pub enum Plan {
     Fail(String),
     /// Run these commands in order; every one must pass its judge.
     Run {
+        /// Commands with their judges, each run even if an earlier one failed.
+        commands: Vec<(Invocation, Judge)>,
+        /// The bound shown in the table.
+        bound: String,
+    },
+    /// Like [`Plan::Run`], and the row also fails for each finding of a check
+    /// the planner made itself by reading files (none: that check passed).
+    RunWithFindings {
+        /// What that check found wrong, one sentence each.
+        findings: Vec<String>,
         /// Commands with their judges, each run even if an earlier one failed.
         commands: Vec<(Invocation, Judge)>,
         /// The bound shown in the table.
@@ -223,6 +254,19 @@ pub fn plan(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
         Check::LoomNeg => loom::plan_loom_neg(pkg, ctx),
         Check::Miri | Check::MiriSeeds | Check::MiriPreempt => miri::plan_miri(check, pkg, ctx),
         Check::Tsan => tsan::plan_tsan(pkg, ctx),
+        Check::Docs => Plan::Fail(format!(
+            "{} is one row for the whole workspace, not one for {name}",
+            check.name()
+        )),
+    }
+}
+
+/// Decides the row of a [workspace-wide](Check::workspace_wide) check; `None`
+/// for a per-package check.
+pub fn plan_workspace(check: Check, ws: &Workspace) -> Option<Plan> {
+    match check {
+        Check::Docs => Some(docs::plan_docs(ws)),
+        _ => None,
     }
 }
 
@@ -274,7 +318,20 @@ mod tests {
             .filter(|c| c.applies_to(Role::Tooling))
             .collect();
         assert_eq!(tooling, [Check::Fmt, Check::Clippy]);
-        assert!(Check::ALL.iter().all(|c| c.applies_to(Role::Crate)));
+        let per_crate: Vec<_> = Check::ALL
+            .into_iter()
+            .filter(|c| !c.applies_to(Role::Crate))
+            .collect();
+        assert_eq!(per_crate, [Check::Docs]);
+        let ws = workspace();
+        for check in Check::ALL {
+            assert_eq!(
+                plan_workspace(check, &ws).is_some(),
+                check.workspace_wide(),
+                "{check:?}"
+            );
+        }
+        assert_eq!(Step::parse("docs"), Some(Step::Docs));
     }
 
     #[test]

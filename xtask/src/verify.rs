@@ -2,9 +2,9 @@
 //! package, step by step, and prints one summary table.
 
 use crate::diagnose;
-use crate::metadata::{self, Package, Workspace};
+use crate::metadata::{self, Package, Role, Workspace};
 use crate::runner::{self, Invocation, Program};
-use crate::steps::{self, Check, Context, Plan, Step};
+use crate::steps::{self, Check, Context, Judge, Plan, Step};
 use crate::table::{self, Row, Status};
 use crate::toolchain::{self, NightlyState};
 use std::fs;
@@ -78,7 +78,13 @@ pub fn run(opts: &Options) -> i32 {
                 .map(move |p| (c, p))
         })
         .collect();
-    if pairs.is_empty() {
+    // A workspace-wide row (docs) runs unless `-p` picked tooling packages only.
+    let workspace_checks: Vec<Check> = Check::ALL
+        .into_iter()
+        .filter(|c| c.workspace_wide() && opts.wants(*c))
+        .filter(|_| opts.packages.is_empty() || packages.iter().any(|p| p.role == Role::Crate))
+        .collect();
+    if pairs.is_empty() && workspace_checks.is_empty() {
         eprintln!("error: no check applies to the selected packages and steps (tooling packages such as xtask and benches get fmt and clippy only)");
         return 2;
     }
@@ -119,8 +125,11 @@ pub fn run(opts: &Options) -> i32 {
         .iter()
         .filter_map(|p| Some((p.name.as_str(), p.config_error.as_deref()?)))
         .collect();
-    let total =
-        config_errors.len() + pairs.len() + usize::from(needs_nightly) + usize::from(needs_miri);
+    let total = config_errors.len()
+        + pairs.len()
+        + workspace_checks.len()
+        + usize::from(needs_nightly)
+        + usize::from(needs_miri);
     let mut runner = Runner {
         workspace: &workspace,
         thorough: opts.thorough,
@@ -156,6 +165,11 @@ pub fn run(opts: &Options) -> i32 {
         };
         let plan = steps::plan(*check, pkg, &ctx);
         runner.row(&pkg.name, check.name(), plan);
+    }
+    for check in workspace_checks {
+        if let Some(plan) = steps::plan_workspace(check, &workspace) {
+            runner.row(WORKSPACE_ROW, check.name(), plan);
+        }
     }
 
     let rows = group_by_crate(runner.rows, &packages);
@@ -213,9 +227,16 @@ fn print_summary(rows: &[Row], versions: &Versions, started: Instant) -> i32 {
     i32::from(failed > 0)
 }
 
-/// Orders rows by package (setup rows first), keeping check order within one.
+/// The crate column of a workspace-wide row.
+const WORKSPACE_ROW: &str = "(workspace)";
+
+/// Orders rows by package (setup rows first, workspace-wide rows last),
+/// keeping check order within one.
 fn group_by_crate(mut rows: Vec<Row>, packages: &[&Package]) -> Vec<Row> {
     rows.sort_by_key(|row| {
+        if row.krate == WORKSPACE_ROW {
+            return packages.len() + 1;
+        }
         packages
             .iter()
             .position(|p| p.name == row.krate)
@@ -302,37 +323,57 @@ impl Runner<'_> {
                 self.push(krate, check, Status::Fail(short), 0.0, "", None);
             }
             Plan::Run { commands, bound } => {
-                println!("{counter} start {label}");
-                let log = self.log_path(krate, check);
-                let _ = fs::remove_file(&log);
-                let mut secs = 0.0;
-                let mut failures = Vec::new();
-                for (command, judge) in commands {
-                    let command = self.with_thorough(command);
-                    let outcome = runner::run_logged(
-                        &command,
-                        &self.workspace.root,
-                        &log,
-                        &label,
-                        self.limit,
-                    );
-                    secs += outcome.secs;
-                    if let Err(reason) = judge.apply(&command, &outcome) {
-                        print_failure_tail(&outcome.output, &log, &command);
-                        failures.push(reason);
-                    }
-                }
-                let status = if failures.is_empty() {
-                    println!("{counter} pass  {label} ({secs:.1}s)");
-                    Status::Pass
-                } else {
-                    let reason = failures.join("; ");
-                    println!("{counter} FAIL  {label} ({secs:.1}s): {reason}");
-                    Status::Fail(runner::shorten(&reason, 160))
-                };
-                self.push(krate, check, status, secs, &bound, Some(log));
+                self.run_commands(&counter, krate, check, Vec::new(), commands, bound)
+            }
+            Plan::RunWithFindings {
+                findings,
+                commands,
+                bound,
+            } => self.run_commands(&counter, krate, check, findings, commands, bound),
+        }
+    }
+
+    /// Runs a row's commands, then records its row: failed if a command
+    /// failed its judge or `findings` (of a check made without a command)
+    /// is not empty.
+    fn run_commands(
+        &mut self,
+        counter: &str,
+        krate: &str,
+        check: &str,
+        findings: Vec<String>,
+        commands: Vec<(Invocation, Judge)>,
+        bound: String,
+    ) {
+        let label = format!("{check:<11} {krate}");
+        println!("{counter} start {label}");
+        let log = self.log_path(krate, check);
+        let _ = fs::remove_file(&log);
+        let mut secs = 0.0;
+        let mut failures = Vec::new();
+        for (command, judge) in commands {
+            let command = self.with_thorough(command);
+            let outcome =
+                runner::run_logged(&command, &self.workspace.root, &log, &label, self.limit);
+            secs += outcome.secs;
+            if let Err(reason) = judge.apply(&command, &outcome) {
+                print_failure_tail(&outcome.output, &log, &command);
+                failures.push(reason);
             }
         }
+        if !findings.is_empty() {
+            print_findings(&findings, &log);
+            failures.extend(findings);
+        }
+        let status = if failures.is_empty() {
+            println!("{counter} pass  {label} ({secs:.1}s)");
+            Status::Pass
+        } else {
+            let reason = failures.join("; ");
+            println!("{counter} FAIL  {label} ({secs:.1}s): {reason}");
+            Status::Fail(runner::shorten(&reason, 160))
+        };
+        self.push(krate, check, status, secs, &bound, Some(log));
     }
 
     fn with_thorough(&self, command: Invocation) -> Invocation {
@@ -428,6 +469,28 @@ impl Runner<'_> {
             Some(log),
         );
         error
+    }
+}
+
+/// Prints the findings of a check made without a command and appends them
+/// to the row's log.
+fn print_findings(findings: &[String], log: &Path) {
+    let mut text = String::from("\n== findings (checked by the xtask itself) ==\n");
+    for finding in findings {
+        println!("         | {finding}");
+        text.push_str(finding);
+        text.push('\n');
+    }
+    let appended = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, text.as_bytes()));
+    if let Err(err) = appended {
+        println!(
+            "         (could not append them to {}: {err})",
+            log.display()
+        );
     }
 }
 

@@ -3,8 +3,8 @@
 //! Untimed waits and wakes go through `atomic-wait`. Timed waits need a timeout, which
 //! `atomic-wait` does not offer, so on Linux they call `futex(FUTEX_WAIT)` with a relative
 //! timespec directly. Under Miri every call is made directly with `AtomicU32::as_ptr()`: current
-//! Miri rejects `atomic-wait`'s argument type for the variadic `syscall` (see
-//! `docs/verification.md`), while the direct call keeps Miri interpreting the real wait/wake path.
+//! Miri rejects `atomic-wait`'s argument type for the variadic `syscall`, while the direct call
+//! keeps Miri interpreting the real wait/wake path.
 //! On other systems a timed wait falls back to sleeping in slices of at most 1 ms and re-checking
 //! the word, which is correct (the caller re-checks on return) if less prompt.
 

@@ -52,3 +52,8 @@ pub use waker::{
 
 #[doc(hidden)]
 pub use negative_control::negative_control;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -36,7 +36,8 @@ pub const MAX_PERMITS: u64 = 64;
 ///   summary tree (a leaf per bit when the partition has at most 64 leaves; see
 ///   [`partition_summary_bit`](crate::partition_summary_bit)).
 ///
-/// The protocol, edge by edge, is written out in `docs/no-lost-wakeup.md` at the workspace root.
+/// The protocol, edge by edge, is written out in
+/// [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md) in the repository.
 pub struct SignalWaker {
     pub(crate) status: CachePadded<AtomicU64>,
     pub(crate) partition_summary: CachePadded<AtomicU64>,

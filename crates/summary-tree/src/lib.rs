@@ -34,7 +34,7 @@
 //! ```
 //!
 //! The data layout, the invariants and the no-lost-wakeup argument for this layer are written out
-//! in `docs/summary-tree.md` at the workspace root. Under `--cfg loom` every atomic is loom's
+//! in [docs/summary-tree.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/summary-tree.md) in the repository. Under `--cfg loom` every atomic is loom's
 //! (module `sync`), and each leaf shrinks to 2 signal words (128 slots).
 
 #![warn(missing_docs, missing_debug_implementations)]
@@ -62,3 +62,8 @@ pub use partition::{
 pub use rebalance::Assignment;
 pub use slot::{SlotId, SIGNAL_WORDS_PER_LEAF, SLOTS_PER_LEAF, SLOTS_PER_SIGNAL_WORD};
 pub use tree::SummaryTree;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,6 +1,6 @@
 //! `worker-runtime`: a multi-threaded, work-stealing async runtime with tokio's shape, built on a
-//! bitmap summary tree of runnable tasks (`summary-tree`) and per-worker status words with futex
-//! parking (`signal-waker`).
+//! bitmap summary tree of runnable tasks ([`summary-tree`](https://docs.rs/summary-tree)) and
+//! per-worker status words with futex parking ([`signal-waker`](https://docs.rs/signal-waker)).
 //!
 //! ```
 //! use worker_runtime::{Runtime, spawn, yield_now};
@@ -52,8 +52,12 @@
 //! its timeout, and a worker still inside a poll then drops that task as cancelled when the poll
 //! returns. Dropped inside one of its own tasks, a runtime does the same but waits for no thread.
 //!
-//! The no-lost-wakeup argument is in `docs/no-lost-wakeup.md` at the workspace root.
-
+//! The no-lost-wakeup argument, edge by edge with a loom model for each, is in
+//! [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md),
+//! and the data layout of every layer with the path of one task from `spawn` to completion in
+//! [docs/design.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/design.md).
+// The README's examples are compiled and run as doctests too.
+#![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod block_on;

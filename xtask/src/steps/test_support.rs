@@ -30,6 +30,15 @@ pub fn package(loom_targets: &[&str], verify: VerifyConfig) -> Package {
         name: "sw".into(),
         role: Role::Crate,
         loom_targets: loom_targets.iter().map(|s| s.to_string()).collect(),
+        loom_sources: loom_targets
+            .iter()
+            .map(|s| {
+                (
+                    s.to_string(),
+                    PathBuf::from(format!("/ws/crates/sw/tests/{s}.rs")),
+                )
+            })
+            .collect(),
         planted_bugs: vec!["bug_a".into(), "bug_b".into()],
         verify,
         config_error: None,
