@@ -51,11 +51,17 @@
 //! [`JoinError`]), wakes the workers and waits for them to leave; `shutdown_timeout` waits at most
 //! its timeout, and a worker still inside a poll then drops that task as cancelled when the poll
 //! returns. Dropped inside one of its own tasks, a runtime does the same but waits for no thread.
+//! Pending timers go with their tasks; no timer keeps a runtime alive.
+//!
+//! Not there yet: `spawn_blocking` and IO (sockets), `JoinSet`, `task_local!`, `LocalSet`, the
+//! `#[main]` attribute, `metrics()`.
 //!
 //! The no-lost-wakeup argument, edge by edge with a loom model for each, is in
 //! [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md),
 //! and the data layout of every layer with the path of one task from `spawn` to completion in
-//! [docs/design.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/design.md).
+//! [docs/design.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/design.md);
+//! timers, the service thread and scaling in
+//! [docs/time-and-scaling.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/time-and-scaling.md).
 // The README's examples are compiled and run as doctests too.
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![warn(missing_docs, missing_debug_implementations)]
