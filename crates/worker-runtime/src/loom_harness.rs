@@ -645,14 +645,7 @@ impl ModelWorker {
         let _guard = ContextGuard::enter(shared, self.index, worker);
         match worker.find_task(st) {
             Some(task) => {
-                // As in `Worker::run`.
-                if st.searching {
-                    st.searching = false;
-                    if shared.idle.end_search() {
-                        shared.notify_idle();
-                    }
-                }
-                worker.run_task(task);
+                worker.run_found(st, task);
                 Turn::Ran
             }
             None => {
