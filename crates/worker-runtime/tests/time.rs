@@ -477,3 +477,49 @@ fn tick_duration_is_validated() {
         assert!(start.elapsed() >= Duration::from_micros(300));
     });
 }
+
+/// §4: rapid register / cancel loops on every kind of thread at once (workers filing directly,
+/// plain threads by message), racing the owners' timer checks: every sleep ends up cancelled and
+/// nothing stays filed or queued.
+#[test]
+fn rapid_register_and_cancel_loops_leave_nothing_behind() {
+    let _w = Watchdog::new("rapid_register_and_cancel_loops_leave_nothing_behind");
+    let rt = runtime(2);
+    let probe = rt.debug_probe();
+    let n = common::sized(50, 5_000, 50_000);
+    let noop = Waker::noop();
+    let poll_once_and_drop = move || {
+        let mut s = sleep(Duration::from_micros(50));
+        let mut cx = Context::from_waker(noop);
+        let _ = Pin::new(&mut s).poll(&mut cx);
+        // Dropped right away: mostly before it fires, sometimes just after.
+    };
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            rt.spawn(async move {
+                for i in 0..n {
+                    poll_once_and_drop();
+                    if i % 64 == 0 {
+                        yield_now().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    // Two plain threads inside `block_on`: their sleeps go to the workers by message.
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                rt.block_on(async {
+                    for _ in 0..n / 4 {
+                        poll_once_and_drop();
+                    }
+                })
+            });
+        }
+    });
+    for h in tasks {
+        common::block_on(h).unwrap();
+    }
+    common::wait_until(|| probe.timers() == (0, 0));
+}

@@ -535,3 +535,49 @@ fn shutdown_leaves_every_signal_clear_and_no_permit() {
     assert_eq!(shared.tree.reserved_count(), 0);
     assert_eq!(shared.tree.scheduled_count(), 0);
 }
+
+/// A timer registered from a thread that is not a worker reaches its owner through the owner's
+/// status word: the message sets the timer-inbox queue group (its 0→1 released a permit) while the
+/// owner is busy; once free the owner applies it (the timer is filed), clears the group, and parks
+/// clean with the timer as its timeout. Dropping the sleep from here sends a cancel the same way.
+#[test]
+fn timer_messages_reach_the_owner_through_its_status_word() {
+    use crate::time::driver::TIMER_INBOX_GROUP;
+    let rt = one_worker();
+    let shared = Arc::clone(&rt.shared);
+    wait_parked(&shared, 0);
+    let (b, fut) = blocker();
+    rt.spawn(fut);
+    b.wait_started();
+    let mut sleep = {
+        let _in_runtime = crate::context::enter(&shared, None);
+        crate::time::sleep(Duration::from_secs(3600))
+    };
+    let waker = futures_lite::future::block_on(futures_lite::future::poll_fn(|cx| {
+        std::task::Poll::Ready(cx.waker().clone())
+    }));
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut sleep).poll(&mut cx).is_pending());
+    let status = shared.tree.waker(0).status();
+    assert_ne!(status & (1 << TIMER_INBOX_GROUP), 0, "{status:#x}");
+    assert!(shared.tree.waker(0).permits() >= 1);
+    assert_eq!(shared.timers.counts(), (0, 1));
+    b.release();
+    let deadline = Instant::now() + HANG / 2;
+    while shared.timers.counts() != (1, 0) {
+        assert!(Instant::now() < deadline, "the owner never filed the timer");
+        std::thread::yield_now();
+    }
+    wait_parked(&shared, 0);
+    assert_parked_clean(&shared, 0);
+    drop(sleep);
+    while shared.timers.counts() != (0, 0) {
+        assert!(
+            Instant::now() < deadline,
+            "the owner never applied the cancel"
+        );
+        std::thread::yield_now();
+    }
+    wait_parked(&shared, 0);
+    assert_parked_clean(&shared, 0);
+}
