@@ -45,11 +45,13 @@ pub(crate) struct Shared {
     /// Shutdown raises its flag, then waits for this count to drain, so after that nothing is
     /// ever pushed into the tree again (the gate holds no user code and no blocking call).
     remote_gate: CachePadded<AtomicUsize>,
-    remote_cursor: AtomicUsize,
+    /// Written by every remote spawn: on its own cache line, so the fields the workers read on
+    /// every turn (the shutdown flag, the timer shards, the pool) do not bounce with it.
+    remote_cursor: CachePadded<AtomicUsize>,
     /// The clock, each worker's timer wheel and inbox, and the service thread's parking spot.
     pub(crate) timers: Timers,
     /// Round-robin choice of owner for timers registered by threads that are not workers.
-    timer_cursor: AtomicUsize,
+    timer_cursor: CachePadded<AtomicUsize>,
     /// The worker threads: which slots run, starting and retiring them.
     pub(crate) pool: Pool,
     /// Set when work arrived while every worker was busy (automatic scaling only); the service
@@ -82,9 +84,9 @@ impl Shared {
             max_tasks,
             shutdown: AtomicBool::new(false),
             remote_gate: CachePadded::new(AtomicUsize::new(0)),
-            remote_cursor: AtomicUsize::new(0),
+            remote_cursor: CachePadded::new(AtomicUsize::new(0)),
             timers: Timers::new(workers, tick_ns),
-            timer_cursor: AtomicUsize::new(0),
+            timer_cursor: CachePadded::new(AtomicUsize::new(0)),
             pool,
             scale_hint: CachePadded::new(AtomicBool::new(false)),
         }
