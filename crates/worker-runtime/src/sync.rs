@@ -4,9 +4,9 @@
 //! loom's model checker; the logic files never mention loom.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize};
 
 pub(crate) use std::sync::atomic::Ordering;
 
@@ -43,6 +43,15 @@ pub(crate) use signal_waker::negative_control;
 #[inline]
 pub(crate) fn new_atomic_u64(value: u64) -> AtomicU64 {
     let atomic = AtomicU64::new(value);
+    #[cfg(loom)]
+    atomic.store(value, Ordering::SeqCst);
+    atomic
+}
+
+/// `AtomicU8::new(value)`; under loom also a `SeqCst` store of `value` (see [`new_atomic_u64`]).
+#[inline]
+pub(crate) fn new_atomic_u8(value: u8) -> AtomicU8 {
+    let atomic = AtomicU8::new(value);
     #[cfg(loom)]
     atomic.store(value, Ordering::SeqCst);
     atomic

@@ -319,6 +319,8 @@ impl Shared {
     fn hint_scale_up(&self) {
         if self.idle.parked_mask() == 0
             && self.idle.searching() == 0
+            // Relaxed: a pre-check that keeps the line shared while the hint is up; the swap
+            // decides (and orders the service's later `take_scale_hint`).
             && !self.scale_hint.load(Ordering::Relaxed)
             && !self.scale_hint.swap(true, Ordering::SeqCst)
         {

@@ -581,3 +581,48 @@ fn timer_messages_reach_the_owner_through_its_status_word() {
     wait_parked(&shared, 0);
     assert_parked_clean(&shared, 0);
 }
+
+/// Steal fairness at runtime level (the tree's own property is
+/// `property_summary_tree_reserve_fairness`): whatever leaves the runnable tasks sit in, no leaf
+/// is starved while work exists, even while the owner of half of them is stuck in a long poll.
+/// Each case blocks one of two workers and places tasks in random leaves of both partitions;
+/// every task must run (the free worker takes them from the stuck owner's announced partition).
+#[cfg(not(miri))]
+mod steal_fairness {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn property_no_leaf_starves_while_work_exists(
+            leaves in proptest::collection::vec(0..LEAVES, 1..48),
+        ) {
+            let rt = Runtime::builder()
+                .worker_threads(2)
+                .max_tasks(LEAVES * summary_tree::SLOTS_PER_LEAF)
+                .build()
+                .unwrap();
+            let shared = Arc::clone(&rt.shared);
+            let (b, fut) = blocker();
+            rt.spawn(fut);
+            b.wait_started();
+            let (tx, rx) = mpsc::channel();
+            for (i, &leaf) in leaves.iter().enumerate() {
+                let tx = tx.clone();
+                drop(place_in_leaf(&shared, leaf, async move {
+                    tx.send(i).unwrap();
+                }));
+                // As a remote spawn does after its push: wake a parked worker if nobody searches.
+                shared.notify_idle();
+            }
+            let mut ran = vec![false; leaves.len()];
+            for _ in 0..leaves.len() {
+                let i = rx.recv_timeout(HANG).expect("a task in some leaf never ran");
+                ran[i] = true;
+            }
+            prop_assert!(ran.iter().all(|&r| r));
+            b.release();
+        }
+    }
+}

@@ -25,12 +25,11 @@
 use crate::scheduler::queue::LocalQueue;
 use crate::scheduler::shared::Shared;
 use crate::scheduler::worker::Worker;
-use crate::sync::{lock, Mutex};
+use crate::sync::{lock, new_atomic_u64, new_atomic_u8, AtomicU64, AtomicU8, Mutex, Ordering};
 use crate::task::Notified;
 use crossbeam_utils::CachePadded;
 use std::fmt;
 use std::ops::RangeInclusive;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -191,10 +190,10 @@ impl Pool {
         let slots = queues.len();
         Pool {
             states: (0..slots)
-                .map(|_| CachePadded::new(AtomicU8::new(VACANT)))
+                .map(|_| CachePadded::new(new_atomic_u8(VACANT)))
                 .collect(),
             parked_since: (0..slots)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .map(|_| CachePadded::new(new_atomic_u64(0)))
                 .collect(),
             queues: queues.into_iter().map(|q| Mutex::new(Some(q))).collect(),
             handles: Mutex::new(Handles {
@@ -226,10 +225,10 @@ impl Pool {
         );
         Pool {
             states: (0..slots)
-                .map(|_| CachePadded::new(AtomicU8::new(RUNNING)))
+                .map(|_| CachePadded::new(new_atomic_u8(RUNNING)))
                 .collect(),
             parked_since: (0..slots)
-                .map(|_| CachePadded::new(AtomicU64::new(0)))
+                .map(|_| CachePadded::new(new_atomic_u64(0)))
                 .collect(),
             queues: (0..slots).map(|_| Mutex::new(None)).collect(),
             ..pool
