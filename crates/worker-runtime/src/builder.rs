@@ -72,6 +72,11 @@ impl Builder {
         }
     }
 
+    /// The same as [`Builder::new`], under tokio's name (this runtime is always multi-threaded).
+    pub fn new_multi_thread() -> Self {
+        Self::new()
+    }
+
     /// Number of worker threads to start with, `1..=64` (default: one per CPU).
     ///
     /// Alone (as in tokio) it fixes the count: no automatic scaling, though
@@ -191,6 +196,20 @@ impl Builder {
                 format!("1..={max} (at most max_workers)"),
             ));
         }
+        if self.thread_name.is_empty() {
+            return Err(BuildError::new(
+                "thread_name",
+                "\"\"",
+                "a non-empty name (threads are named <name>-<index>)",
+            ));
+        }
+        if self.thread_name.contains('\0') {
+            return Err(BuildError::new(
+                "thread_name",
+                format!("{:?}", self.thread_name),
+                "a name without NUL bytes",
+            ));
+        }
         if !WORKER_KEEP_ALIVE_RANGE.contains(&self.keep_alive) {
             return Err(BuildError::new(
                 "worker_keep_alive",
@@ -270,24 +289,28 @@ impl Builder {
         let rt = Runtime {
             shared: Arc::clone(&shared),
         };
-        shared.pool.scale_to(&shared, start).map_err(|e| {
-            BuildError::new(
+        // A thread that cannot start with the asked-for stack size is the stack size's fault.
+        let thread_error = |e: &dyn std::fmt::Display| match self.thread_stack_size {
+            Some(size) => BuildError::new(
+                "thread_stack_size",
+                size,
+                format!("a stack the system can allocate for every thread ({e})"),
+            ),
+            None => BuildError::new(
                 "worker_threads",
                 start,
                 format!("as many as the system can start ({e})"),
-            )
-        })?;
+            ),
+        };
+        shared
+            .pool
+            .scale_to(&shared, start)
+            .map_err(|e| thread_error(&e))?;
         let service = WorkerService::new(Arc::clone(&shared));
         shared
             .pool
             .start_service(move || service.run())
-            .map_err(|e| {
-                BuildError::new(
-                    "worker_threads",
-                    start,
-                    format!("as many as the system can start, plus the service thread ({e})"),
-                )
-            })?;
+            .map_err(|e| thread_error(&format!("starting the service thread failed: {e}")))?;
         Ok(rt)
     }
 }

@@ -67,7 +67,8 @@ impl fmt::Display for SpawnError {
             SpawnError::Shutdown => f.write_str("cannot spawn: the runtime has shut down"),
             SpawnError::AtCapacity { max_tasks } => write!(
                 f,
-                "cannot spawn: {max_tasks} tasks are alive, the runtime's max_tasks"
+                "cannot spawn: the runtime's limit of {max_tasks} live {} (max_tasks) is reached",
+                if *max_tasks == 1 { "task" } else { "tasks" }
             ),
             SpawnError::NoRuntime => f.write_str(
                 "cannot spawn: this thread is not inside a worker-runtime (call it from a task, \
@@ -78,3 +79,31 @@ impl fmt::Display for SpawnError {
 }
 
 impl std::error::Error for SpawnError {}
+
+impl From<BuildError> for std::io::Error {
+    /// An `InvalidInput` error carrying the `BuildError`, so `Runtime::new()?` works in a function
+    /// that returns `std::io::Result`, as it does with tokio.
+    fn from(e: BuildError) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
+    }
+}
+
+/// [`Handle::try_current`](crate::Handle::try_current) outside a runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryCurrentError(());
+
+impl TryCurrentError {
+    pub(crate) fn new() -> Self {
+        TryCurrentError(())
+    }
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "there is no worker-runtime on this thread: call this from a task, inside              Runtime::block_on, or after Runtime::enter / Handle::enter",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}

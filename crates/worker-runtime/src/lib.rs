@@ -74,12 +74,12 @@ mod error;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_harness;
-mod runtime;
+pub mod runtime;
 mod scheduler;
 mod service;
 mod sync;
 mod table;
-mod task;
+pub mod task;
 pub mod time;
 #[cfg(worker_runtime_tsan)]
 mod tsan;
@@ -91,8 +91,9 @@ pub use builder::{
 };
 #[doc(hidden)]
 pub use debug::DebugProbe;
-pub use error::{BuildError, SpawnError};
-pub use runtime::{spawn, try_spawn, Handle, Runtime, ShutdownOutcome};
+pub use error::{BuildError, SpawnError, TryCurrentError};
+pub use runtime::{EnterGuard, Handle, Runtime, ShutdownOutcome};
 pub use service::pool::WorkerCountError;
+pub use task::{spawn, try_spawn};
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

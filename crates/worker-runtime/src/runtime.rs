@@ -1,10 +1,12 @@
-//! [`Runtime`] and [`Handle`]: starting workers, spawning, `block_on`, shutdown.
+//! The runtime: [`Runtime`], [`Builder`], [`Handle`], [`EnterGuard`] and their errors, as in
+//! `tokio::runtime`.
 
-use crate::builder::Builder;
+pub use crate::builder::Builder;
 use crate::context;
-use crate::error::{BuildError, SpawnError};
+use crate::error::SpawnError;
+pub use crate::error::{BuildError, TryCurrentError};
 use crate::scheduler::shared::Shared;
-use crate::service::pool::WorkerCountError;
+pub use crate::service::pool::WorkerCountError;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
@@ -41,6 +43,7 @@ impl Runtime {
     ///
     /// # Panics
     /// If `max_tasks` tasks are alive (use [`Handle::try_spawn`] to get an error instead).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -55,15 +58,22 @@ impl Runtime {
     /// # Panics
     /// If called from a worker thread of any runtime: that would block a worker (and with it
     /// possibly the tasks `future` waits for). Use `.await` there instead.
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if context::is_worker_thread() {
-            panic!(
-                "Runtime::block_on called from a worker thread: blocking a worker can deadlock \
-                 the runtime; `.await` the future instead, or spawn it"
-            );
-        }
-        let _guard = context::enter(&self.shared, None);
-        crate::block_on::block_on(future)
+        block_on_in(&self.shared, future)
+    }
+
+    /// Makes this runtime the current one on this thread until the guard drops: `spawn`,
+    /// `Handle::current` and the time functions then work here, as inside `block_on`.
+    ///
+    /// ```
+    /// let rt = worker_runtime::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let h = worker_runtime::spawn(async { 1 });
+    /// assert_eq!(rt.block_on(h).unwrap(), 1);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard::new(&self.shared)
     }
 
     /// A cloneable handle that can spawn onto this runtime from anywhere.
@@ -137,6 +147,42 @@ impl Drop for Runtime {
     }
 }
 
+/// `block_on` on `shared` from this thread; panics (at the caller's line) on a worker thread.
+#[track_caller]
+fn block_on_in<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    if context::is_worker_thread() {
+        panic!(
+            "block_on called from a worker thread: blocking a worker can deadlock the runtime; \
+             `.await` the future instead, or spawn it"
+        );
+    }
+    let _guard = context::enter(shared, None);
+    crate::block_on::block_on(future)
+}
+
+/// The guard of [`Runtime::enter`] / [`Handle::enter`]: while it lives, its runtime is the current
+/// one on this thread; dropping it restores the previous one. Not `Send`: it belongs to the thread
+/// that entered.
+pub struct EnterGuard<'a> {
+    _context: context::EnterGuard,
+    _runtime: std::marker::PhantomData<&'a Shared>,
+}
+
+impl<'a> EnterGuard<'a> {
+    fn new(shared: &'a Arc<Shared>) -> Self {
+        EnterGuard {
+            _context: context::enter(shared, None),
+            _runtime: std::marker::PhantomData,
+        }
+    }
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
 /// What [`Runtime::shutdown_timeout`] left behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShutdownOutcome {
@@ -172,22 +218,43 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// The handle of the runtime this thread is inside (a worker, or inside `block_on`).
+    /// The handle of the runtime this thread is inside (a task, `block_on`, or after
+    /// [`enter`](Self::enter)).
     ///
     /// # Panics
     /// Outside a runtime; use [`try_current`](Self::try_current) to get an error instead.
+    #[track_caller]
     pub fn current() -> Handle {
-        Self::try_current().unwrap_or_else(|e| panic!("Handle::current(): {e}"))
+        match Self::try_current() {
+            Ok(h) => h,
+            Err(e) => panic!("Handle::current(): {e}"),
+        }
     }
 
-    /// The handle of the runtime this thread is inside, or [`SpawnError::NoRuntime`].
-    pub fn try_current() -> Result<Handle, SpawnError> {
+    /// The handle of the runtime this thread is inside, or a [`TryCurrentError`].
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
         context::current()
             .map(|shared| Handle { shared })
-            .ok_or(SpawnError::NoRuntime)
+            .ok_or_else(TryCurrentError::new)
+    }
+
+    /// Makes this handle's runtime the current one on this thread until the guard drops; see
+    /// [`Runtime::enter`].
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard::new(&self.shared)
+    }
+
+    /// Runs `future` to completion on this thread; see [`Runtime::block_on`].
+    ///
+    /// # Panics
+    /// On a worker thread of any runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on_in(&self.shared, future)
     }
 
     /// Spawns `future` on the runtime; see [`Runtime::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -238,6 +305,9 @@ impl fmt::Debug for Handle {
     }
 }
 
+/// Spawns on `shared`; after shutdown a handle that resolves cancelled. Panics (at the caller's
+/// line) only past `max_tasks`.
+#[track_caller]
 pub(crate) fn spawn_on<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -246,38 +316,6 @@ where
     match shared.spawn(future) {
         Ok(handle) => handle,
         Err((SpawnError::Shutdown, future)) => shared.cancelled_handle(future),
-        Err((e, _)) => panic!("spawn failed: {e}"),
+        Err((e, _)) => panic!("{e}; use try_spawn to get this as an error"),
     }
-}
-
-/// Spawns `future` on the runtime this code runs in (a task, or inside `block_on`).
-///
-/// # Panics
-/// Outside a runtime (like tokio's `spawn`), and when `max_tasks` tasks are alive; use
-/// [`try_spawn`] to get an error instead. After shutdown the handle resolves cancelled at once.
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    context::with_current(|shared| match shared {
-        Some(shared) => spawn_on(shared, future),
-        None => panic!(
-            "worker_runtime::spawn called outside a runtime: call it from a task or from \
-             Runtime::block_on, or use Runtime::spawn / Handle::spawn"
-        ),
-    })
-}
-
-/// Spawns `future` on the current runtime, or says why not: [`SpawnError::NoRuntime`],
-/// [`SpawnError::Shutdown`] or [`SpawnError::AtCapacity`].
-pub fn try_spawn<F>(future: F) -> Result<JoinHandle<F::Output>, SpawnError>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    context::with_current(|shared| match shared {
-        Some(shared) => shared.spawn(future).map_err(|(e, _)| e),
-        None => Err(SpawnError::NoRuntime),
-    })
 }

@@ -54,7 +54,7 @@ fn public_api_compiles_and_works_as_written() {
             1
         });
         let current: Handle = Handle::current();
-        let tried: Result<Handle, SpawnError> = Handle::try_current();
+        let tried: Result<Handle, worker_runtime::TryCurrentError> = Handle::try_current();
         let via_handle = current.spawn(async { 10 });
         let via_try: Result<JoinHandle<u32>, SpawnError> = try_spawn(async { 11 });
         assert!(tried.is_ok());

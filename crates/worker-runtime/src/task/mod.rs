@@ -1,7 +1,8 @@
-//! Tasks: one allocation per spawn (header + scheduler + future/output), a state word with a
-//! reference count, counted wakers, and the [`JoinHandle`].
+//! Tasks: [`spawn`], [`try_spawn`], [`yield_now`], [`JoinHandle`] and [`JoinError`], as in
+//! `tokio::task`.
 //!
-//! The *run permission* is the central idea. Whoever set `SCHEDULED` (spawn, a wake, an abort)
+//! (Inside: one allocation per spawn (header + scheduler + future/output), a state word with a
+//! reference count, counted wakers.) The *run permission* is the central idea. Whoever set `SCHEDULED` (spawn, a wake, an abort)
 //! holds it, as a [`Notified`], together with one reference. It is handed to the scheduler, which
 //! keeps it in a queue or in the summary tree until a worker calls [`Notified::run`]. A wake while
 //! the task runs only sets `SCHEDULED`; `run` then returns [`RunOutcome::Rescheduled`] and the
@@ -13,12 +14,16 @@ mod join;
 #[cfg(all(test, not(loom)))]
 mod miri_preempt_tests;
 mod raw;
+mod spawn;
 mod state;
 mod waker;
 
+pub use crate::error::SpawnError;
+pub use crate::yield_now::{yield_now, YieldNow};
 pub use error::JoinError;
 pub use join::JoinHandle;
 pub(crate) use raw::{Header, RunOutcome};
+pub use spawn::{spawn, try_spawn};
 
 use state::{CLOSED, REF_ONE};
 use std::future::Future;

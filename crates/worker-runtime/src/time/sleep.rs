@@ -75,12 +75,13 @@ struct Registration {
 impl Sleep {
     #[track_caller]
     fn new(deadline: Instant, what: &str) -> Sleep {
-        let shared = context::current().unwrap_or_else(|| {
+        let Some(shared) = context::current() else {
+            // Here, not in a closure: `#[track_caller]` then points at the caller's line.
             panic!(
-                "worker_runtime::time::{what} called outside a runtime: call it from a task or \
-                 from inside Runtime::block_on"
+                "worker_runtime::time::{what} called outside a runtime: call it from a task, \
+                 from inside Runtime::block_on or after Runtime::enter"
             )
-        });
+        };
         Sleep {
             deadline,
             shared,

@@ -1,0 +1,157 @@
+//! What a tokio program needs to port by changing its imports, and the sharp edges: tokio's module
+//! paths, `Builder::new_multi_thread`, `BuildError` into `io::Error` (so `Runtime::new()?` works in
+//! an `io::Result` function), `Handle::try_current`'s own error, `Runtime::enter` /
+//! `Handle::enter` / `Handle::block_on`, panics located at the caller's line (`#[track_caller]`),
+//! and the builder errors that used to blame the wrong field or panic.
+
+use std::panic::{self, Location};
+use std::sync::{Arc, Mutex};
+use worker_runtime::runtime::{self, Builder, Handle, Runtime};
+use worker_runtime::task::{self, JoinHandle};
+use worker_runtime::time;
+
+fn io_main() -> std::io::Result<u32> {
+    let rt = Runtime::new()?;
+    let bad: std::io::Result<Runtime> = Builder::new_multi_thread()
+        .worker_threads(0)
+        .build()
+        .map_err(Into::into);
+    assert_eq!(bad.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    Ok(rt.block_on(async {
+        let h: JoinHandle<u32> = task::spawn(async {
+            task::yield_now().await;
+            time::sleep(time::Duration::from_millis(1)).await;
+            7
+        });
+        h.await.unwrap()
+    }))
+}
+
+#[test]
+fn tokio_paths_and_io_result_main() {
+    assert_eq!(io_main().unwrap(), 7);
+}
+
+#[test]
+fn try_current_says_there_is_no_runtime() {
+    let err = Handle::try_current().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("no worker-runtime on this thread"), "{text}");
+    assert!(!text.contains("spawn"), "not a spawn error: {text}");
+    let _: &dyn std::error::Error = &err;
+}
+
+#[test]
+fn enter_makes_spawn_and_current_work_on_this_thread() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    {
+        let _guard = rt.enter();
+        let h = worker_runtime::spawn(async { 5 });
+        assert_eq!(Handle::current().block_on(h).unwrap(), 5);
+        let _sleep = time::sleep(time::Duration::from_secs(1)); // works after enter
+    }
+    assert!(
+        Handle::try_current().is_err(),
+        "the guard restored the previous state"
+    );
+    let handle = rt.handle();
+    let inner = handle.enter();
+    assert!(Handle::try_current().is_ok());
+    drop(inner);
+}
+
+/// Runs `f`, which must panic, and returns the panic's location and message.
+fn panic_site(f: impl FnOnce() + panic::UnwindSafe) -> (String, u32, String) {
+    let seen = Arc::new(Mutex::new(None));
+    let hook_seen = Arc::clone(&seen);
+    let prev = panic::take_hook();
+    panic::set_hook(Box::new(move |info| {
+        let loc = info.location().unwrap();
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        *hook_seen.lock().unwrap() = Some((loc.file().to_owned(), loc.line(), msg));
+    }));
+    let r = panic::catch_unwind(f);
+    panic::set_hook(prev);
+    assert!(r.is_err(), "did not panic");
+    let got = seen.lock().unwrap().take().unwrap();
+    got
+}
+
+/// One test (not several) because the panic hook is process-wide.
+#[test]
+fn misuse_panics_point_at_the_callers_line() {
+    let here = Location::caller().file().to_owned();
+    let (file, line, msg) = panic_site(|| {
+        drop(task::spawn(async {}));
+    });
+    assert_eq!(file, here, "spawn outside a runtime: {msg}");
+    assert!(line > 0);
+    assert!(msg.contains("outside a runtime"), "{msg}");
+    let (file, _, msg) = panic_site(|| {
+        let _ = Handle::current();
+    });
+    assert_eq!(file, here, "Handle::current: {msg}");
+    assert!(msg.contains("no worker-runtime on this thread"), "{msg}");
+    let (file, _, msg) = panic_site(|| {
+        drop(time::sleep(time::Duration::from_millis(1)));
+    });
+    assert_eq!(file, here, "sleep outside a runtime: {msg}");
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .max_tasks(1)
+        .build()
+        .unwrap();
+    let _pending = rt.spawn(std::future::pending::<()>());
+    let (file, _, msg) = panic_site(panic::AssertUnwindSafe(|| {
+        drop(rt.spawn(async {}));
+    }));
+    assert_eq!(file, here, "spawn past max_tasks: {msg}");
+    assert!(msg.contains("limit of 1 live task (max_tasks)"), "{msg}");
+    // block_on on a worker thread is refused with a message (the task's JoinError carries it).
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let handle = rt.handle();
+    let h = rt.spawn(async move { handle.block_on(async {}) });
+    let err = rt.block_on(h).unwrap_err();
+    let msg = err.into_panic();
+    let msg = msg
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(
+        msg.contains("block_on called from a worker thread"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn builder_errors_name_the_right_field() {
+    let err = Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_stack_size(1 << 46)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.field(), "thread_stack_size", "{err}");
+    let err = Builder::new_multi_thread()
+        .thread_name("bad\0name")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.field(), "thread_name", "{err}");
+    let err = Builder::new_multi_thread()
+        .thread_name("")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.field(), "thread_name", "{err}");
+    let _: runtime::BuildError = err;
+}
