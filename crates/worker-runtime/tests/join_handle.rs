@@ -424,3 +424,29 @@ fn join_handle_is_a_future_usable_by_generic_code() {
     assert_eq!(block_on(h.as_mut()).unwrap(), 4);
     assert!(format!("{:?}", rt.spawn(async {})).contains("JoinHandle"));
 }
+
+/// An `AbortHandle` holds its own reference: it aborts an idle task from another thread, outlives
+/// the `JoinHandle` and the task, and frees nothing twice (Miri checks the reference counts).
+#[test]
+fn abort_handle_aborts_and_outlives_the_task() {
+    let _w = Watchdog::new("abort_handle_aborts_and_outlives_the_task");
+    let rt = rt(1);
+    let drops = DropCounter::new();
+    let g = drops.guard();
+    let h = rt.spawn(async move {
+        let _g = g;
+        std::future::pending::<()>().await;
+    });
+    let a = h.abort_handle();
+    let b = a.clone();
+    std::thread::spawn(move || b.abort()).join().unwrap();
+    assert!(block_on(h).unwrap_err().is_cancelled());
+    assert_eq!(drops.dropped(), 1);
+    assert!(a.is_finished());
+    let h = rt.spawn(async { 2u8 });
+    let c = h.abort_handle();
+    drop(h); // detached
+    wait_until(|| c.is_finished());
+    c.abort(); // finished: nothing happens
+    drop((a, c));
+}

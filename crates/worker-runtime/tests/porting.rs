@@ -155,3 +155,37 @@ fn builder_errors_name_the_right_field() {
     assert_eq!(err.field(), "thread_name", "{err}");
     let _: runtime::BuildError = err;
 }
+
+#[test]
+fn abort_handle_cancels_without_owning_the_output() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let probe = rt.debug_probe();
+    // A pending task, aborted through a clone of its AbortHandle from another thread.
+    let h = rt.spawn(std::future::pending::<u32>());
+    let abort: task::AbortHandle = h.abort_handle();
+    let again = abort.clone();
+    assert!(!abort.is_finished());
+    std::thread::spawn(move || again.abort()).join().unwrap();
+    assert!(rt.block_on(h).unwrap_err().is_cancelled());
+    assert!(abort.is_finished());
+    // A finished task keeps its output; the AbortHandle outlives both it and its JoinHandle.
+    let h = rt.spawn(async { 3 });
+    let late = h.abort_handle();
+    assert_eq!(rt.block_on(h).unwrap(), 3);
+    late.abort();
+    assert!(late.is_finished());
+    drop((abort, late));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while probe.live_tasks() != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a task slot stayed in use"
+        );
+        std::thread::yield_now();
+    }
+    fn assert_clone_send_sync<T: Clone + Send + Sync + std::fmt::Debug>() {}
+    assert_clone_send_sync::<task::AbortHandle>();
+}

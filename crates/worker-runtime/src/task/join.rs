@@ -1,7 +1,7 @@
 //! [`JoinHandle`]: awaits a task's output, aborts it, or detaches it on drop.
 
 use super::error::JoinError;
-use super::raw::{drop_refs, Header};
+use super::raw::{add_ref, drop_refs, Header};
 use super::state::{AWAITER, CLOSED, COMPLETE, HANDLE, REF_ONE, RUNNING, SCHEDULED};
 use crate::sync::Ordering;
 use std::fmt;
@@ -49,37 +49,16 @@ impl<T> JoinHandle<T> {
     /// turn (or at once if it is idle) and awaiting this handle gives a cancelled [`JoinError`].
     /// A task that already finished keeps its output. Calling it again does nothing.
     pub fn abort(&self) {
-        let header = self.header();
-        // Acquire: pairs with the AcqRel transitions of wake/run/finish.
-        let mut s = header.state.load(Ordering::Acquire);
-        loop {
-            if s & (COMPLETE | CLOSED) != 0 {
-                return;
-            }
-            let idle = s & (SCHEDULED | RUNNING) == 0;
-            let next = if idle {
-                // Take the run permission so a worker (or the scheduler, if shut down) drops it.
-                s | CLOSED | SCHEDULED
-            } else {
-                s | CLOSED
-            };
-            let next = if idle { next + REF_ONE } else { next };
-            // AcqRel: Release makes CLOSED visible with everything before it to the holder of the
-            // run permission, which loads the state with Acquire after its poll.
-            match header
-                .state
-                .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) // edge: see the comment above this CAS
-            {
-                Ok(_) => {
-                    if idle {
-                        // SAFETY: we took the run permission and its reference above.
-                        unsafe { (header.vtable.schedule)(self.raw) };
-                    }
-                    return;
-                }
-                Err(actual) => s = actual,
-            }
-        }
+        abort_task(self.raw);
+    }
+
+    /// A handle that can abort this task (and ask whether it finished) without owning its output;
+    /// `Clone + Send + Sync`, as tokio's.
+    pub fn abort_handle(&self) -> AbortHandle {
+        // SAFETY: the JoinHandle holds a reference, so the task is live; the AbortHandle gets its
+        // own reference.
+        unsafe { add_ref(self.raw) };
+        AbortHandle { raw: self.raw }
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled). Never blocks.
@@ -126,6 +105,94 @@ impl<T> JoinHandle<T> {
                 Err(actual) => s = actual,
             }
         }
+    }
+}
+
+/// Cancels the task behind `raw` (see [`JoinHandle::abort`]): shared by `JoinHandle` and
+/// `AbortHandle`.
+fn abort_task(raw: NonNull<Header>) {
+    // SAFETY: the caller (a JoinHandle or an AbortHandle) holds a reference.
+    let header = unsafe { raw.as_ref() };
+    // Acquire: pairs with the AcqRel transitions of wake/run/finish.
+    let mut s = header.state.load(Ordering::Acquire);
+    loop {
+        if s & (COMPLETE | CLOSED) != 0 {
+            return;
+        }
+        let idle = s & (SCHEDULED | RUNNING) == 0;
+        let next = if idle {
+            // Take the run permission so a worker (or the scheduler, if shut down) drops it.
+            s | CLOSED | SCHEDULED
+        } else {
+            s | CLOSED
+        };
+        let next = if idle { next + REF_ONE } else { next };
+        // AcqRel: Release makes CLOSED visible with everything before it to the holder of the
+        // run permission, which loads the state with Acquire after its poll.
+        match header
+            .state
+            .compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Acquire) // edge: see the comment above this CAS
+        {
+            Ok(_) => {
+                if idle {
+                    // SAFETY: we took the run permission and its reference above.
+                    unsafe { (header.vtable.schedule)(raw) };
+                }
+                return;
+            }
+            Err(actual) => s = actual,
+        }
+    }
+}
+
+/// Aborts a task without owning its output; made by [`JoinHandle::abort_handle`].
+pub struct AbortHandle {
+    raw: NonNull<Header>,
+}
+
+// SAFETY: an AbortHandle holds one reference and only touches the atomic state word (and, for an
+// idle task, hands its run permission to the scheduler, which is `Send + Sync`); it never reads the
+// future or the output.
+unsafe impl Send for AbortHandle {}
+// SAFETY: as for `Send`: every method takes `&self` and only does atomic operations.
+unsafe impl Sync for AbortHandle {}
+
+impl AbortHandle {
+    /// Cancels the task, as [`JoinHandle::abort`]: its `JoinHandle` resolves to a cancelled
+    /// [`JoinError`] unless the task had already finished.
+    pub fn abort(&self) {
+        abort_task(self.raw);
+    }
+
+    /// Whether the task has finished (completed, panicked or been cancelled).
+    pub fn is_finished(&self) -> bool {
+        // SAFETY: this handle holds a reference, so the task is live.
+        let header = unsafe { self.raw.as_ref() };
+        // Acquire: pairs with the Release in `finish`.
+        header.state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> Self {
+        // SAFETY: we hold a reference; the clone gets its own.
+        unsafe { add_ref(self.raw) };
+        AbortHandle { raw: self.raw }
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        // SAFETY: this handle's reference, given up once.
+        unsafe { drop_refs(self.raw, 1) };
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("finished", &self.is_finished())
+            .finish_non_exhaustive()
     }
 }
 

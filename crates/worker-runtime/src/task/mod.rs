@@ -1,5 +1,5 @@
-//! Tasks: [`spawn`], [`try_spawn`], [`yield_now`], [`JoinHandle`] and [`JoinError`], as in
-//! `tokio::task`.
+//! Tasks: [`spawn`], [`try_spawn`], [`yield_now`], [`JoinHandle`], [`AbortHandle`], [`JoinSet`]
+//! and [`JoinError`], as in `tokio::task`.
 //!
 //! (Inside: one allocation per spawn (header + scheduler + future/output), a state word with a
 //! reference count, counted wakers.) The *run permission* is the central idea. Whoever set `SCHEDULED` (spawn, a wake, an abort)
@@ -11,6 +11,7 @@
 
 mod error;
 mod join;
+mod join_set;
 #[cfg(all(test, not(loom)))]
 mod miri_preempt_tests;
 mod raw;
@@ -21,7 +22,8 @@ mod waker;
 pub use crate::error::SpawnError;
 pub use crate::yield_now::{yield_now, YieldNow};
 pub use error::JoinError;
-pub use join::JoinHandle;
+pub use join::{AbortHandle, JoinHandle};
+pub use join_set::JoinSet;
 pub(crate) use raw::{Header, RunOutcome};
 pub use spawn::{spawn, try_spawn};
 
