@@ -17,6 +17,7 @@ mod miri_preempt_tests;
 mod raw;
 mod spawn;
 mod state;
+mod task_local;
 mod waker;
 
 pub use crate::error::SpawnError;
@@ -26,6 +27,7 @@ pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use raw::{Header, RunOutcome};
 pub use spawn::{spawn, try_spawn};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 
 use state::{CLOSED, REF_ONE};
 use std::future::Future;
