@@ -53,7 +53,7 @@
 //! returns. Dropped inside one of its own tasks, a runtime does the same but waits for no thread.
 //! Pending timers go with their tasks; no timer keeps a runtime alive.
 //!
-//! Not there yet: `spawn_blocking` and IO (sockets), `task::Id`, `LocalSet`, the
+//! Not there yet: `spawn_blocking` and IO (sockets), `LocalSet`, the
 //! `#[main]` attribute, `metrics()`.
 //!
 //! The no-lost-wakeup argument, edge by edge with a loom model for each, is in

@@ -10,6 +10,10 @@ pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, A
 
 pub(crate) use std::sync::atomic::Ordering;
 
+/// `std`'s `AtomicU64` also under loom, for process-wide counters that no model is about (task-id
+/// blocks): loom atomics cannot live in a `static`.
+pub(crate) use std::sync::atomic::AtomicU64 as UnmodelledAtomicU64;
+
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]

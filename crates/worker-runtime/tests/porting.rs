@@ -189,3 +189,38 @@ fn abort_handle_cancels_without_owning_the_output() {
     fn assert_clone_send_sync<T: Clone + Send + Sync + std::fmt::Debug>() {}
     assert_clone_send_sync::<task::AbortHandle>();
 }
+
+#[test]
+fn task_ids_are_unique_and_seen_inside_the_task() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    assert!(task::try_id().is_none(), "no task on a plain thread");
+    let handles: Vec<_> = (0..1000)
+        .map(|_| rt.spawn(async { (task::id(), task::try_id()) }))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for h in handles {
+        let (id, abort_id) = (h.id(), h.abort_handle().id());
+        assert_eq!(id, abort_id);
+        let (inside, tried) = rt.block_on(h).unwrap();
+        assert_eq!(inside, id, "task::id() inside the task is its handle's id");
+        assert_eq!(tried, Some(id));
+        assert!(seen.insert(id), "duplicate id {id}");
+    }
+    // Ids from another thread never collide with these.
+    let other: Vec<task::Id> = std::thread::spawn({
+        let handle = rt.handle();
+        move || (0..100).map(|_| handle.spawn(async {}).id()).collect()
+    })
+    .join()
+    .unwrap();
+    assert!(other.iter().all(|id| !seen.contains(id)));
+    let failing = rt.spawn(async { panic!("boom") });
+    let fid = failing.id();
+    let err: worker_runtime::JoinError = rt.block_on(failing).unwrap_err();
+    assert_eq!(err.id(), fid);
+    let r = std::panic::catch_unwind(task::id);
+    assert!(r.is_err(), "task::id() outside a task panics");
+}

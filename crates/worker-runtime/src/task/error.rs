@@ -32,19 +32,27 @@ impl Payload {
 /// its future panicked.
 pub struct JoinError {
     repr: Repr,
+    id: u64,
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> Self {
+    pub(crate) fn cancelled(id: u64) -> Self {
         JoinError {
             repr: Repr::Cancelled,
+            id,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+    pub(crate) fn panic(id: u64, payload: Box<dyn Any + Send + 'static>) -> Self {
         JoinError {
             repr: Repr::Panic(Payload(payload)),
+            id,
         }
+    }
+
+    /// The id of the task that failed.
+    pub fn id(&self) -> super::Id {
+        super::Id::from_raw(self.id)
     }
 
     /// The task was cancelled: [`JoinHandle::abort`](crate::JoinHandle::abort), or the runtime

@@ -52,6 +52,11 @@ impl<T> JoinHandle<T> {
         abort_task(self.raw);
     }
 
+    /// The task's id.
+    pub fn id(&self) -> super::Id {
+        super::Id::from_raw(self.header().id)
+    }
+
     /// A handle that can abort this task (and ask whether it finished) without owning its output;
     /// `Clone + Send + Sync`, as tokio's.
     pub fn abort_handle(&self) -> AbortHandle {
@@ -162,6 +167,12 @@ impl AbortHandle {
     /// [`JoinError`] unless the task had already finished.
     pub fn abort(&self) {
         abort_task(self.raw);
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> super::Id {
+        // SAFETY: this handle holds a reference, so the task is live.
+        super::Id::from_raw(unsafe { self.raw.as_ref() }.id)
     }
 
     /// Whether the task has finished (completed, panicked or been cancelled).

@@ -10,6 +10,7 @@
 //! future is dropped there), so nothing held in a queue at shutdown is leaked or lost.
 
 mod error;
+mod id;
 mod join;
 mod join_set;
 #[cfg(all(test, not(loom)))]
@@ -23,6 +24,7 @@ mod waker;
 pub use crate::error::SpawnError;
 pub use crate::yield_now::{yield_now, YieldNow};
 pub use error::JoinError;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
 pub(crate) use raw::{Header, RunOutcome};

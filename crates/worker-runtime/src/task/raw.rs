@@ -38,6 +38,12 @@ pub(crate) struct Vtable {
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
 }
 
+/// The id of the task behind `ptr`.
+fn header_id(ptr: NonNull<Header>) -> u64 {
+    // SAFETY: callers hold a reference to the task (they run or finish it).
+    unsafe { ptr.as_ref() }.id
+}
+
 /// The first field of every task allocation; a `NonNull<Header>` is the task's identity.
 #[repr(C)]
 pub(crate) struct Header {
@@ -45,6 +51,8 @@ pub(crate) struct Header {
     pub(crate) vtable: &'static Vtable,
     /// The task's slot in the runtime's summary tree (`usize::MAX`: none).
     pub(crate) slot: usize,
+    /// The task's `task::Id` (process-unique, never 0).
+    pub(crate) id: u64,
     /// The `JoinHandle`'s waker; written by the handle only while `AWAITER` is clear, taken by the
     /// completing worker only if `AWAITER` was set when it set `COMPLETE`.
     pub(crate) awaiter: UnsafeCell<Option<Waker>>,
@@ -129,7 +137,7 @@ where
         }
         if s & CLOSED != 0 {
             // SAFETY: we hold RUNNING, so the stage is ours.
-            unsafe { Self::finish(ptr, Err(JoinError::cancelled())) };
+            unsafe { Self::finish(ptr, Err(JoinError::cancelled(header_id(ptr)))) };
             return RunOutcome::Done;
         }
 
@@ -139,6 +147,8 @@ where
             unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr().cast(), &super::waker::VTABLE)) },
         );
         let mut cx = Context::from_waker(&waker);
+        // `task::id()` inside the poll (restored after it, also on unwind).
+        let _current = super::id::enter(cell.header.id);
         let polled = catch_unwind(AssertUnwindSafe(|| {
             // If the poll panics, the guard drops the future *while the panic unwinds*, as tokio
             // does: its `Drop` sees `std::thread::panicking()`, and a `std::sync::MutexGuard` it
@@ -167,7 +177,7 @@ where
             }
             Err(payload) => {
                 // SAFETY: RUNNING is ours.
-                unsafe { Self::finish(ptr, Err(JoinError::panic(payload))) };
+                unsafe { Self::finish(ptr, Err(JoinError::panic(header_id(ptr), payload))) };
                 RunOutcome::Done
             }
             Ok(Poll::Pending) => {
@@ -176,7 +186,7 @@ where
                 loop {
                     if s & CLOSED != 0 {
                         // SAFETY: RUNNING is still ours.
-                        unsafe { Self::finish(ptr, Err(JoinError::cancelled())) };
+                        unsafe { Self::finish(ptr, Err(JoinError::cancelled(header_id(ptr)))) };
                         return RunOutcome::Done;
                     }
                     let (next, outcome) = if s & SCHEDULED != 0 {
@@ -211,7 +221,7 @@ where
     /// The caller set `RUNNING` (shutdown's take-over) and owns the reference `finish` drops.
     unsafe fn finish_cancelled(ptr: NonNull<Header>) {
         // SAFETY: forwarded from the caller.
-        unsafe { Self::finish(ptr, Err(JoinError::cancelled())) };
+        unsafe { Self::finish(ptr, Err(JoinError::cancelled(header_id(ptr)))) };
     }
 
     /// Drops the future, stores `result`, releases the slot, publishes `COMPLETE`, wakes the
@@ -241,7 +251,7 @@ where
                 // The future's `Drop` panicked: that panic is the task's result, and the output
                 // (or error) it replaces is dropped here, contained.
                 drop_contained(result);
-                Err(JoinError::panic(payload))
+                Err(JoinError::panic(header_id(ptr), payload))
             }
         };
         // SAFETY: as above.
@@ -347,6 +357,7 @@ where
             state: AtomicUsize::new(SCHEDULED | HANDLE | (3 * REF_ONE)),
             vtable: &Ops::<F, S>::VTABLE,
             slot,
+            id: super::id::Id::next(),
             awaiter: UnsafeCell::new(None),
         },
         scheduler,
