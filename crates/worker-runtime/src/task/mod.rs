@@ -1,13 +1,14 @@
-//! Tasks: [`spawn`], [`try_spawn`], [`yield_now`], [`JoinHandle`], [`AbortHandle`], [`JoinSet`]
-//! and [`JoinError`], as in `tokio::task`.
-//!
-//! (Inside: one allocation per spawn (header + scheduler + future/output), a state word with a
-//! reference count, counted wakers.) The *run permission* is the central idea. Whoever set `SCHEDULED` (spawn, a wake, an abort)
-//! holds it, as a [`Notified`], together with one reference. It is handed to the scheduler, which
-//! keeps it in a queue or in the summary tree until a worker calls [`Notified::run`]. A wake while
-//! the task runs only sets `SCHEDULED`; `run` then returns [`RunOutcome::Rescheduled`] and the
-//! worker queues the task again. Dropping a `Notified` without running it cancels the task (its
-//! future is dropped there), so nothing held in a queue at shutdown is leaked or lost.
+//! Tasks: [`spawn`], [`try_spawn`], [`yield_now`], [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
+//! [`Id`], [`task_local!`](crate::task_local) and [`JoinError`], as in `tokio::task`.
+
+// Inside: one allocation per spawn (header + scheduler + future/output), a state word with a
+// reference count, counted wakers. The *run permission* is the central idea. Whoever set
+// `SCHEDULED` (spawn, a wake, an abort) holds it, as a `Notified`, together with one reference. It
+// is handed to the scheduler, which keeps it in a queue or in the summary tree until a worker calls
+// `Notified::run`. A wake while the task runs only sets `SCHEDULED`; `run` then returns
+// `RunOutcome::Rescheduled` and the worker queues the task again. Dropping a `Notified` without
+// running it cancels the task (its future is dropped there), so nothing held in a queue at
+// shutdown is leaked or lost.
 
 mod error;
 mod id;
