@@ -52,6 +52,22 @@ where
     builder.check(f);
 }
 
+/// A flag for a model to wait on (`std`'s `Arc`, so a model that unwinds does not drop loom state
+/// outside the execution), initialised with a `SeqCst` store (see `sync.rs`).
+pub fn flag() -> StdArc<loom::sync::atomic::AtomicBool> {
+    let flag = StdArc::new(loom::sync::atomic::AtomicBool::new(false));
+    flag.store(false, Ordering::SeqCst);
+    flag
+}
+
+/// A task that sets `flag` when polled.
+pub fn set_flag(
+    flag: &StdArc<loom::sync::atomic::AtomicBool>,
+) -> impl Future<Output = ()> + Send + 'static {
+    let flag = StdArc::clone(flag);
+    async move { flag.store(true, Ordering::SeqCst) }
+}
+
 /// A task pointer held by the harness's slot table (with the table's reference).
 struct TableRef(NonNull<Header>);
 

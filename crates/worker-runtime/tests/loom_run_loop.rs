@@ -28,24 +28,11 @@ use std::sync::atomic::Ordering::SeqCst;
 // dropping a loom `Arc` then calls back into the finished execution and aborts the test binary.
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use worker_runtime::loom_harness::{model, RunLoopModel};
+use worker_runtime::loom_harness::{flag, model, set_flag, RunLoopModel};
 
 /// More turns than any correct interleaving needs: a park returns only for a permit or visible
 /// work, and each of those stands for one of the model's few tasks.
 const MAX_TURNS: usize = 6;
-
-/// A flag, set by the task that the model waits for.
-fn flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    flag.store(false, SeqCst); // the initial value as a SeqCst store (see `sync.rs`)
-    flag
-}
-
-/// A task that sets `flag` when polled.
-fn set_flag(flag: &Arc<AtomicBool>) -> impl Future<Output = ()> + Send + 'static {
-    let flag = Arc::clone(flag);
-    async move { flag.store(true, SeqCst) }
-}
 
 /// Two workers; worker 0 is busy in a long poll and not modelled. A plain thread spawns a task,
 /// which the remote spawn puts in worker 0's partition (its first remote run of spawns goes

@@ -16,28 +16,15 @@
 //! LOOM_MAX_BRANCHES=10000 cargo test --release -p worker-runtime --test loom_scaling`.
 #![cfg(loom)]
 
-use loom::sync::atomic::AtomicBool;
 use loom::thread;
-use std::future::Future;
 use std::sync::atomic::Ordering::SeqCst;
 // `std`'s `Arc`: see `loom_run_loop.rs`.
 use std::sync::Arc;
-use worker_runtime::loom_harness::{model, RunLoopModel};
+use worker_runtime::loom_harness::{flag, model, set_flag, RunLoopModel};
 
 /// More turns than a correct interleaving needs (each park returns for a permit or for visible
 /// work, and the models have at most two tasks).
 const MAX_TURNS: usize = 8;
-
-fn flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    flag.store(false, SeqCst); // the initial value as a SeqCst store (see `sync.rs`)
-    flag
-}
-
-fn set_flag(flag: &Arc<AtomicBool>) -> impl Future<Output = ()> + Send + 'static {
-    let flag = Arc::clone(flag);
-    async move { flag.store(true, SeqCst) }
-}
 
 #[test]
 fn rebalance_races_notify_and_park() {

@@ -97,6 +97,17 @@ struct Kept {
     handle: JoinHandle<u64>,
 }
 
+impl Kept {
+    fn new(id: u64, kind: Kind, handle: JoinHandle<u64>) -> Kept {
+        Kept {
+            id,
+            kind,
+            aborted: false,
+            handle,
+        }
+    }
+}
+
 fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
     let mut rng = Rng::new(seed);
     let workers = 1 + rng.below(4);
@@ -122,12 +133,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
             0..=24 => {
                 let i = id();
                 let h = rt.spawn(finite(&t, i, rng.below(3) as u32));
-                kept.push(Kept {
-                    id: i,
-                    kind: Kind::Finite,
-                    aborted: false,
-                    handle: h,
-                });
+                kept.push(Kept::new(i, Kind::Finite, h));
             }
             // Spawn and drop the handle (detach).
             25..=37 => drop(rt.spawn(finite(&t, id(), rng.below(3) as u32))),
@@ -151,12 +157,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                     g.complete();
                     i
                 });
-                kept.push(Kept {
-                    id: i,
-                    kind: Kind::Finite,
-                    aborted: false,
-                    handle: h,
-                });
+                kept.push(Kept::new(i, Kind::Finite, h));
             }
             // A task that never finishes.
             50..=56 => {
@@ -166,12 +167,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                     let _g = g;
                     std::future::pending::<u64>().await
                 });
-                kept.push(Kept {
-                    id: i,
-                    kind: Kind::Forever,
-                    aborted: false,
-                    handle: h,
-                });
+                kept.push(Kept::new(i, Kind::Forever, h));
             }
             // A task waiting for the gate (an event released at the end).
             57..=64 => {
@@ -184,12 +180,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                     g.complete();
                     i
                 });
-                kept.push(Kept {
-                    id: i,
-                    kind: Kind::Gated,
-                    aborted: false,
-                    handle: h,
-                });
+                kept.push(Kept::new(i, Kind::Gated, h));
             }
             // Abort a kept handle: idle, queued, running or finished, whatever it is now.
             65..=76 => {
@@ -232,12 +223,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                     i
                 });
                 if rng.chance(50) {
-                    kept.push(Kept {
-                        id: i,
-                        kind: Kind::Finite,
-                        aborted: false,
-                        handle: h,
-                    });
+                    kept.push(Kept::new(i, Kind::Finite, h));
                 }
             }
             // A timeout around a sleep that may or may not finish first.
@@ -261,12 +247,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                     g.complete();
                     i
                 });
-                kept.push(Kept {
-                    id: i,
-                    kind: Kind::Finite,
-                    aborted: false,
-                    handle: h,
-                });
+                kept.push(Kept::new(i, Kind::Finite, h));
             }
             // Rebalance: move the worker count (1..=4) while all of the above is in flight.
             113..=116 => rt.set_worker_count(1 + rng.below(4)).unwrap(),
@@ -282,12 +263,7 @@ fn run_seed(seed: u64, ops: usize, watchdog: &Watchdog) {
                 })
                 .join()
                 .unwrap();
-                kept.extend(hs.into_iter().map(|(i, h)| Kept {
-                    id: i,
-                    kind: Kind::Finite,
-                    aborted: false,
-                    handle: h,
-                }));
+                kept.extend(hs.into_iter().map(|(i, h)| Kept::new(i, Kind::Finite, h)));
             }
         }
     }

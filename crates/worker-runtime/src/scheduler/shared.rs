@@ -98,17 +98,6 @@ impl Shared {
         self.tree.assignment().workers()
     }
 
-    /// Where a spawn from worker `w` (or aimed at `w`'s partition) looks for a free slot first.
-    #[inline]
-    fn spawn_hint(&self, w: usize) -> usize {
-        let range = self.tree.partition_range(w);
-        if range.is_empty() {
-            0
-        } else {
-            range.start
-        }
-    }
-
     /// Takes the scaling hint (see `scale_hint`).
     pub(crate) fn take_scale_hint(&self) -> bool {
         self.scale_hint.swap(false, Ordering::SeqCst)
@@ -192,6 +181,8 @@ impl Shared {
         if self.is_shutdown() {
             return Err((SpawnError::Shutdown, future));
         }
+        // One load of the assignment serves both the round robin and the partition's range.
+        let assignment = self.tree.assignment();
         let w = match worker {
             Some(w) => w,
             // Relaxed: a round-robin hint, no data depends on it. Runs of REMOTE_RUN spawns go to
@@ -199,10 +190,13 @@ impl Shared {
             // bits are then already set: the notification is a load) instead of alternating.
             None => {
                 (self.remote_cursor.fetch_add(1, Ordering::Relaxed) / REMOTE_RUN)
-                    % self.active_workers()
+                    % assignment.workers()
             }
         };
-        let hint = self.spawn_hint(w);
+        // Where the spawn looks for a free slot first: the start of that worker's current
+        // partition (empty for a worker that is retiring: anywhere).
+        let range = assignment.range(w);
+        let hint = if range.is_empty() { 0 } else { range.start };
         let slot = match self.tree.reserve_task(hint) {
             Ok(slot) => slot,
             Err(_) => {

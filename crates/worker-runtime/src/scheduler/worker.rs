@@ -465,7 +465,11 @@ impl Worker {
         }
         let timeout = self.park_timeout();
         let pool = &shared.pool;
-        pool.set_parked(self.index, Some(shared.timers.now_ns()));
+        // Only the automatic scale-down reads when a worker parked: no clock read otherwise.
+        let automatic = pool.bounds.automatic;
+        if automatic {
+            pool.set_parked(self.index, Some(shared.timers.now_ns()));
+        }
         let was_searching = std::mem::take(&mut st.searching);
         // Stop searching, drop stale permits, announce, final check, sleep, unpark: `idle.rs`.
         st.searching = idle::park_protocol(
@@ -476,7 +480,9 @@ impl Worker {
             timeout,
             || self.work_visible(),
         );
-        pool.set_parked(self.index, None);
+        if automatic {
+            pool.set_parked(self.index, None);
+        }
         self.check_timers(st);
     }
 }

@@ -187,15 +187,47 @@ impl Pool {
         config: ThreadConfig,
         bounds: Bounds,
     ) -> Self {
+        Self::with_slots(
+            queues.into_iter().map(Some).collect(),
+            VACANT,
+            config,
+            bounds,
+        )
+    }
+
+    /// A pool whose `slots` workers are driven by someone else (the loom harness runs the
+    /// workers' steps on model threads): every slot counts as running, no thread is ever started.
+    #[cfg(loom)]
+    pub(crate) fn driven_externally(slots: usize) -> Self {
+        let config = ThreadConfig {
+            name: "loom".to_owned(),
+            stack_size: None,
+        };
+        let bounds = Bounds {
+            min: 1,
+            max: slots,
+            automatic: false,
+            keep_alive: Duration::from_secs(1),
+        };
+        Self::with_slots((0..slots).map(|_| None).collect(), RUNNING, config, bounds)
+    }
+
+    /// One slot per entry of `queues` (its yield queue, if the pool holds it), all in `state`.
+    fn with_slots(
+        queues: Vec<Option<LocalQueue<Notified>>>,
+        state: u8,
+        config: ThreadConfig,
+        bounds: Bounds,
+    ) -> Self {
         let slots = queues.len();
         Pool {
             states: (0..slots)
-                .map(|_| CachePadded::new(new_atomic_u8(VACANT)))
+                .map(|_| CachePadded::new(new_atomic_u8(state)))
                 .collect(),
             parked_since: (0..slots)
                 .map(|_| CachePadded::new(new_atomic_u64(0)))
                 .collect(),
-            queues: queues.into_iter().map(|q| Mutex::new(Some(q))).collect(),
+            queues: queues.into_iter().map(Mutex::new).collect(),
             handles: Mutex::new(Handles {
                 workers: (0..slots).map(|_| None).collect(),
                 service: None,
@@ -203,35 +235,6 @@ impl Pool {
             exits: Arc::new(ExitLatch::default()),
             config,
             bounds,
-        }
-    }
-
-    /// A pool whose `slots` workers are driven by someone else (the loom harness runs the
-    /// workers' steps on model threads): every slot counts as running, no thread is ever started.
-    #[cfg(loom)]
-    pub(crate) fn driven_externally(slots: usize) -> Self {
-        let pool = Pool::new(
-            Vec::new(),
-            ThreadConfig {
-                name: "loom".to_owned(),
-                stack_size: None,
-            },
-            Bounds {
-                min: 1,
-                max: slots,
-                automatic: false,
-                keep_alive: Duration::from_secs(1),
-            },
-        );
-        Pool {
-            states: (0..slots)
-                .map(|_| CachePadded::new(new_atomic_u8(RUNNING)))
-                .collect(),
-            parked_since: (0..slots)
-                .map(|_| CachePadded::new(new_atomic_u64(0)))
-                .collect(),
-            queues: (0..slots).map(|_| Mutex::new(None)).collect(),
-            ..pool
         }
     }
 

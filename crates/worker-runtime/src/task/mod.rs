@@ -28,7 +28,7 @@ pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
-pub(crate) use raw::{Header, RunOutcome};
+pub(crate) use raw::{drop_contained, wake_contained, Header, RunOutcome};
 pub use spawn::{spawn, try_spawn};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 

@@ -280,10 +280,7 @@ where
             // (its CASes fail on COMPLETE) and the waker in it is ours to take.
             let waker = header.awaiter.with_mut(|w| unsafe { (*w).take() });
             if let Some(w) = waker {
-                // The awaiter's waker is user code: a panic in it must not end this thread.
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake())) {
-                    drop_contained(payload);
-                }
+                wake_contained(w);
             }
         }
         let n = if table_ref { 2 } else { 1 };
@@ -330,6 +327,14 @@ impl<F: Future> Drop for DropStageOnUnwind<'_, F> {
         // SAFETY: the guard lives only inside `run`'s poll, while RUNNING is ours, and the poll's
         // borrow of the stage ended when it unwound out of `with_mut`.
         self.0.with_mut(|stage| unsafe { *stage = Stage::Consumed });
+    }
+}
+
+/// Wakes `waker` (user code) on a runtime thread: a panic in it is caught and its payload dropped
+/// with [`drop_contained`], so it never ends the thread.
+pub(crate) fn wake_contained(waker: Waker) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        drop_contained(payload);
     }
 }
 

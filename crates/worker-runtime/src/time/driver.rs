@@ -248,16 +248,11 @@ impl Timers {
             }
             shard.next_deadline.store(NO_DEADLINE, Ordering::SeqCst);
         }
-        let contained = |f: &mut dyn FnMut()| {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        };
         for op in ops {
-            let mut op = Some(op);
-            contained(&mut || drop(op.take()));
+            crate::task::drop_contained(op);
         }
         for f in filed {
-            let mut f = Some(f);
-            contained(&mut || drop(f.take()));
+            crate::task::drop_contained(f);
         }
     }
 

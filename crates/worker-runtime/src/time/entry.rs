@@ -13,7 +13,6 @@
 //! firer finds the waker or the poller finds `FIRED`: a fire is never lost.
 
 use crate::sync::{lock, negative_control, new_atomic_u64, AtomicU64, Mutex, Ordering};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 
 const FIRED: u64 = 1;
@@ -97,7 +96,7 @@ impl TimerEntry {
         let waker = lock(&self.waker).take();
         if let Some(waker) = waker {
             // A foreign waker (a future polled by another executor inside a task) may panic.
-            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+            crate::task::wake_contained(waker);
         }
         true
     }
