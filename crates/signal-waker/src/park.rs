@@ -10,10 +10,18 @@
 //! returns at once or is woken), or the sleeper's re-check sees the permit. The epoch read happens
 //! before the sleeper's announcement, which the releaser observed, so the releaser's bump is
 //! necessarily a later value than the one the sleeper waits on.
+//!
+//! An external sleeper ([`SignalWaker::park_external`]) follows the same protocol with its own
+//! unit in `sleepers` ([`EXTERNAL_SLEEPER`]) and its own wait (an IO driver's poll) in place of
+//! the futex: the releaser that sees an external unit calls the waker's external-unpark hook
+//! (which makes that poll return) instead of bumping the epoch. The same store-buffer argument
+//! applies: the sleeper's `sleepers` RMW precedes its permit re-check, the releaser's permit RMW
+//! precedes its `sleepers` load, all `SeqCst`.
 
 use crate::sync::negative_control;
 use crate::sync::Ordering;
-use crate::waker::{SignalWaker, MAX_PERMITS};
+use crate::waker::{SignalWaker, EXTERNAL_SLEEPER, FUTEX_SLEEPERS, MAX_PERMITS};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl SignalWaker {
@@ -63,9 +71,73 @@ impl SignalWaker {
     /// Wakes every thread parked on this waker without releasing a permit; they re-check and, with
     /// no permit, go back to sleep. Used by shutdown after it has released what it needs.
     pub fn wake_all(&self) {
-        if self.sleepers.load(Ordering::SeqCst) != 0 {
+        let sleepers = self.sleepers.load(Ordering::SeqCst);
+        if sleepers & FUTEX_SLEEPERS != 0 {
             self.epoch.fetch_add(1, Ordering::SeqCst);
             self.epoch.wake_all();
+        }
+        if sleepers >= EXTERNAL_SLEEPER {
+            self.unpark_external();
+        }
+    }
+
+    /// Sets how a sleeper inside [`park_external`](Self::park_external) is woken: `unpark` must
+    /// make the wait given to `park_external` return soon (for an IO driver: write its wake-up
+    /// event). Called at most once per waker, before any thread parks externally; returns `false`
+    /// (and keeps the first hook) if one was set already.
+    pub fn set_external_unpark(&self, unpark: Arc<dyn Fn() + Send + Sync>) -> bool {
+        self.external_unpark.set(unpark).is_ok()
+    }
+
+    /// Like [`acquire_timeout`](Self::acquire_timeout), but the thread waits in `wait` (for
+    /// instance an IO driver's poll with the timeout the caller chose) instead of on the futex. A
+    /// release while the thread is announced calls the hook set by
+    /// [`set_external_unpark`](Self::set_external_unpark), which must make `wait` return. `wait`
+    /// runs at most once, and not at all if a permit is already there. Returns `true` if a
+    /// permit was taken (before or after the wait), `false` if `wait` returned without one (its
+    /// own timeout or its own event: the caller looks at what it was waiting for).
+    ///
+    /// # Panics
+    /// If no external-unpark hook has been set: a sleeper nobody can wake would be a lost wakeup.
+    pub fn park_external(&self, wait: impl FnOnce()) -> bool {
+        assert!(
+            self.external_unpark.get().is_some(),
+            "park_external: set_external_unpark was never called on this waker"
+        );
+        if self.try_acquire() {
+            return true;
+        }
+        self.sleepers.fetch_add(EXTERNAL_SLEEPER, Ordering::SeqCst);
+        // `NEGATIVE_CONTROL=external_recheck` (loom runs only) drops this re-check: a permit
+        // released after the first try but before the announcement is never seen, and the wait
+        // is never cut short (`worker-runtime`'s `loom_io_park` must then deadlock).
+        if !negative_control("external_recheck") && self.try_acquire() {
+            self.sleepers.fetch_sub(EXTERNAL_SLEEPER, Ordering::SeqCst);
+            return true;
+        }
+        // The sleeper count must come down even if `wait` unwinds.
+        struct Announced<'a>(&'a SignalWaker);
+        impl Drop for Announced<'_> {
+            fn drop(&mut self) {
+                self.0
+                    .sleepers
+                    .fetch_sub(EXTERNAL_SLEEPER, Ordering::SeqCst);
+            }
+        }
+        let announced = Announced(self);
+        wait();
+        drop(announced);
+        self.try_acquire()
+    }
+
+    fn unpark_external(&self) {
+        // `NEGATIVE_CONTROL=external_unpark` (loom runs only): the releaser forgets the external
+        // sleeper, which then waits until its own timeout (forever in an untimed model).
+        if negative_control("external_unpark") {
+            return;
+        }
+        if let Some(unpark) = self.external_unpark.get() {
+            unpark();
         }
     }
 
@@ -83,9 +155,13 @@ impl SignalWaker {
                 Err(actual) => cur = actual,
             }
         }
-        if self.sleepers.load(Ordering::SeqCst) != 0 {
+        let sleepers = self.sleepers.load(Ordering::SeqCst);
+        if sleepers & FUTEX_SLEEPERS != 0 {
             self.epoch.fetch_add(1, Ordering::SeqCst);
             self.epoch.wake_one();
+        }
+        if sleepers >= EXTERNAL_SLEEPER {
+            self.unpark_external();
         }
     }
 

@@ -6,6 +6,17 @@
 use crate::sync::{new_atomic_u32, new_atomic_u64, AtomicU32, AtomicU64, Futex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+/// The hook [`SignalWaker::park_external`]'s sleepers are woken through (see
+/// [`SignalWaker::set_external_unpark`]).
+pub(crate) type ExternalUnpark = Arc<dyn Fn() + Send + Sync>;
+
+/// One sleeper inside [`SignalWaker::park_external`] counts this much in `sleepers`; the futex
+/// sleepers count 1 each in the bits below it.
+pub(crate) const EXTERNAL_SLEEPER: u32 = 1 << 16;
+/// The futex sleepers' part of `sleepers`.
+pub(crate) const FUTEX_SLEEPERS: u32 = EXTERNAL_SLEEPER - 1;
 
 /// Number of queue-group bits in the status word (bits 0–61).
 pub const QUEUE_GROUPS: u32 = 62;
@@ -35,6 +46,8 @@ pub const MAX_PERMITS: u64 = 64;
 /// * `partition_summary`: bit *i* stands for leaf group *i* of the owner's partition of the
 ///   summary tree (a leaf per bit when the partition has at most 64 leaves; see
 ///   [`partition_summary_bit`](crate::partition_summary_bit)).
+/// * `external_unpark`: how to wake a sleeper that waits somewhere else than on the futex (in an
+///   IO driver's poll, see [`park_external`](Self::park_external)); set once.
 ///
 /// The protocol, edge by edge, is written out in
 /// [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md) in the repository.
@@ -44,6 +57,7 @@ pub struct SignalWaker {
     pub(crate) permits: CachePadded<AtomicU64>,
     pub(crate) sleepers: AtomicU32,
     pub(crate) epoch: Futex,
+    pub(crate) external_unpark: OnceLock<ExternalUnpark>,
 }
 
 impl SignalWaker {
@@ -55,6 +69,7 @@ impl SignalWaker {
             permits: CachePadded::new(new_atomic_u64(0)),
             sleepers: new_atomic_u32(0),
             epoch: Futex::new(0),
+            external_unpark: OnceLock::new(),
         }
     }
 
@@ -83,10 +98,12 @@ impl SignalWaker {
     }
 
     /// Threads currently inside [`acquire`](Self::acquire) / [`acquire_timeout`](Self::acquire_timeout)
-    /// between announcing themselves and leaving. Never negative; 0 when nobody sleeps.
+    /// / [`park_external`](Self::park_external) between announcing themselves and leaving. Never
+    /// negative; 0 when nobody sleeps.
     #[inline]
     pub fn sleepers(&self) -> usize {
-        self.sleepers.load(Ordering::SeqCst) as usize
+        let s = self.sleepers.load(Ordering::SeqCst);
+        ((s & FUTEX_SLEEPERS) + s / EXTERNAL_SLEEPER) as usize
     }
 }
 
