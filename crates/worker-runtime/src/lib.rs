@@ -71,9 +71,13 @@ mod builder;
 mod context;
 mod debug;
 mod error;
+#[cfg(feature = "hyper")]
+pub mod hyper;
+pub mod io;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_harness;
+pub mod net;
 pub mod runtime;
 mod scheduler;
 mod service;

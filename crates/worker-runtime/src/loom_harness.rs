@@ -320,14 +320,50 @@ impl ParkModel {
     /// worker `w` now counts as searching (a notifier picked it).
     pub fn park(&self, w: usize, searching: bool) -> bool {
         let tree = &self.tree;
-        idle::park_protocol(&self.idle, tree.waker(w), w, searching, None, || {
-            let n = tree.assignment().workers();
-            tree.sync_partition_summary(w)
-                || (0..n).filter(|&v| v != w).any(|v| {
-                    tree.partition_range(v)
-                        .any(|leaf| tree.leaf_word(leaf) != 0)
-                })
-        })
+        idle::park_protocol(
+            &self.idle,
+            tree.waker(w),
+            w,
+            searching,
+            None,
+            || self.work_visible(w),
+            idle::futex_sleep,
+        )
+    }
+
+    /// As [`park`](Self::park), but worker `w` sleeps the way a worker sleeps in the IO driver
+    /// (`idle::driver_sleep`), with `wait` standing for the driver's poll. The wake-up of such a
+    /// sleeper is the hook installed by [`install_driver_unpark`](Self::install_driver_unpark).
+    pub fn park_in_driver(&self, w: usize, searching: bool, wait: impl FnOnce()) -> bool {
+        let tree = &self.tree;
+        idle::park_protocol(
+            &self.idle,
+            tree.waker(w),
+            w,
+            searching,
+            None,
+            || self.work_visible(w),
+            |waker, _timeout| idle::driver_sleep(&self.idle, w, waker, wait),
+        )
+    }
+
+    /// Installs `unpark` as every worker's driver wake-up, as the IO driver does when it is
+    /// created (`io::driver::install_unpark`).
+    pub fn install_driver_unpark(&self, unpark: StdArc<dyn Fn() + Send + Sync>) {
+        let tree = &self.tree;
+        let workers = tree.assignment().workers();
+        crate::io::driver::install_unpark((0..workers).map(|w| tree.waker(w)), unpark);
+    }
+
+    /// The final check of the model's workers: the own partition (re-synced), then the others.
+    fn work_visible(&self, w: usize) -> bool {
+        let tree = &self.tree;
+        let n = tree.assignment().workers();
+        tree.sync_partition_summary(w)
+            || (0..n).filter(|&v| v != w).any(|v| {
+                tree.partition_range(v)
+                    .any(|leaf| tree.leaf_word(leaf) != 0)
+            })
     }
 
     /// A producer has published work: wake one parked worker unless somebody is searching.

@@ -24,6 +24,10 @@ use std::time::Duration;
 pub(crate) struct Idle {
     parked: CachePadded<AtomicU64>,
     searching: CachePadded<AtomicUsize>,
+    /// Parked workers that wait in the IO driver: a notifier picks them last, so the driver keeps
+    /// being polled while a futex sleeper can take the work. Only a preference: any choice is
+    /// correct, so this is read with `Relaxed`.
+    in_driver: AtomicU64,
 }
 
 impl Idle {
@@ -31,6 +35,7 @@ impl Idle {
         Idle {
             parked: CachePadded::new(new_atomic_u64(0)),
             searching: CachePadded::new(new_atomic_usize(0)),
+            in_driver: new_atomic_u64(0),
         }
     }
 
@@ -59,7 +64,13 @@ impl Idle {
                 self.searching.fetch_sub(1, Ordering::SeqCst);
                 return None;
             }
-            let w = parked.trailing_zeros() as usize;
+            // Relaxed: a preference only (see `in_driver`).
+            let futex_parked = parked & !self.in_driver.load(Ordering::Relaxed);
+            let w = if futex_parked != 0 {
+                futex_parked.trailing_zeros()
+            } else {
+                parked.trailing_zeros()
+            } as usize;
             let bit = 1u64 << w;
             if self.parked.fetch_and(!bit, Ordering::SeqCst) & bit != 0 {
                 return Some(w);
@@ -85,6 +96,22 @@ impl Idle {
         self.searching.fetch_sub(1, Ordering::SeqCst) == 1
     }
 
+    /// Worker `w` waits in the IO driver (`true`) or no longer does.
+    pub(crate) fn set_in_driver(&self, w: usize, waiting: bool) {
+        // Relaxed: a preference only (see `in_driver`).
+        if waiting {
+            self.in_driver.fetch_or(1 << w, Ordering::Relaxed);
+        } else {
+            self.in_driver.fetch_and(!(1 << w), Ordering::Relaxed);
+        }
+    }
+
+    /// Parked workers that do not wait in the IO driver.
+    pub(crate) fn futex_parked_mask(&self) -> u64 {
+        // Relaxed: a preference only (see `in_driver`).
+        self.parked_mask() & !self.in_driver.load(Ordering::Relaxed)
+    }
+
     /// Bitmask of parked workers (tests and metrics).
     pub(crate) fn parked_mask(&self) -> u64 {
         self.parked.load(Ordering::SeqCst)
@@ -107,8 +134,9 @@ impl Idle {
 ///    of sleeping while counted in `searching` (which would stop every other wake).
 /// 3. Announce: set the parked bit (a `SeqCst` RMW).
 /// 4. The final check, `work_visible()`: every source this worker would take from.
-/// 5. If it found nothing, sleep on `waker` until a permit arrives, or until `timeout` has passed
-///    (the worker's next timer deadline).
+/// 5. If it found nothing, sleep (`sleep(waker, timeout)`: on `waker`'s futex, or in the IO
+///    driver as an external sleeper of `waker`) until a permit arrives, or until `timeout` has
+///    passed (the worker's next timer deadline). [`futex_sleep`] is the futex sleep.
 /// 6. Leave the parked set. Returns `true` if a notifier had picked this worker, which now counts
 ///    as searching and must call [`Idle::end_search`] when it finds work or parks again.
 ///
@@ -121,6 +149,7 @@ pub(crate) fn park_protocol(
     searching: bool,
     timeout: Option<Duration>,
     work_visible: impl FnOnce() -> bool,
+    sleep: impl FnOnce(&SignalWaker, Option<Duration>),
 ) -> bool {
     if searching {
         idle.end_search();
@@ -132,15 +161,36 @@ pub(crate) fn park_protocol(
     // woke nobody, and whose permit was drained above) is never seen. `loom_remote_spawn` must
     // then deadlock.
     if negative_control("park_final_check") || !work_visible() {
-        match timeout {
-            None => waker.acquire(),
-            Some(t) => {
-                // A timeout without a permit is fine: the caller fires its timers and searches.
-                let _ = waker.acquire_timeout(t);
-            }
-        }
+        sleep(waker, timeout);
     }
     idle.unpark(w)
+}
+
+/// Step 5 of [`park_protocol`] in the IO driver: `wait` is the driver's poll (with the worker's
+/// timeout). The worker is announced on `waker` as an external sleeper for the wait, so a release
+/// calls the waker's external-unpark hook (the driver's `mio::Waker`) and the poll returns.
+pub(crate) fn driver_sleep(idle: &Idle, w: usize, waker: &SignalWaker, wait: impl FnOnce()) {
+    idle.set_in_driver(w, true);
+    // `NEGATIVE_CONTROL=driver_sleep_unannounced` plants a lost wakeup: the worker waits in the
+    // driver without announcing itself, so a release makes no wake-up (`loom_io_park` must then
+    // deadlock).
+    if negative_control("driver_sleep_unannounced") {
+        wait();
+    } else {
+        waker.park_external(wait);
+    }
+    idle.set_in_driver(w, false);
+}
+
+/// Step 5 of [`park_protocol`] on the futex: until a permit arrives or `timeout` has passed.
+pub(crate) fn futex_sleep(waker: &SignalWaker, timeout: Option<Duration>) {
+    match timeout {
+        None => waker.acquire(),
+        Some(t) => {
+            // A timeout without a permit is fine: the caller fires its timers and searches.
+            let _ = waker.acquire_timeout(t);
+        }
+    }
 }
 
 /// The producer's half: after publishing work, wake one parked worker (through `waker_of(w)`'s

@@ -4,17 +4,18 @@
 
 use crate::context;
 use crate::error::SpawnError;
+use crate::io::driver::Driver;
 use crate::scheduler::idle::Idle;
 use crate::scheduler::queue::{Steal, Stealer};
 use crate::service::pool::{self, Pool};
-use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::{lock, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering};
 use crate::table::SlotTable;
 use crate::task::{self, Header, JoinHandle, Notified, Schedule};
 use crate::time::driver::{TimerOp, Timers};
 use crossbeam_utils::CachePadded;
 use std::future::Future;
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use summary_tree::{SlotId, SummaryTree};
 
 /// Consecutive remote spawns aimed at one worker's partition before moving to the next.
@@ -57,6 +58,10 @@ pub(crate) struct Shared {
     /// Set when work arrived while every worker was busy (automatic scaling only); the service
     /// clears it when it looks.
     scale_hint: CachePadded<AtomicBool>,
+    /// The IO driver, created by the first socket registration (see `io::driver`).
+    io: OnceLock<Driver>,
+    /// Serialises the driver's creation.
+    io_init: Mutex<()>,
 }
 
 impl Shared {
@@ -89,6 +94,8 @@ impl Shared {
             timer_cursor: CachePadded::new(AtomicUsize::new(0)),
             pool,
             scale_hint: CachePadded::new(AtomicBool::new(false)),
+            io: OnceLock::new(),
+            io_init: Mutex::new(()),
         }
     }
 
@@ -96,6 +103,31 @@ impl Shared {
     #[inline]
     pub(crate) fn active_workers(&self) -> usize {
         self.tree.assignment().workers()
+    }
+
+    /// The IO driver, created on first use; an error if it cannot be created (no epoll
+    /// instance) or the runtime has shut down.
+    pub(crate) fn io_driver(&self) -> std::io::Result<&Driver> {
+        if let Some(driver) = self.io.get() {
+            return Ok(driver);
+        }
+        let _creating = lock(&self.io_init);
+        if self.is_shutdown() {
+            return Err(crate::io::registration::shutdown_error());
+        }
+        if self.io.get().is_none() {
+            let driver = Driver::new((0..self.slots).map(|w| self.tree.waker(w)))?;
+            let _ = self.io.set(driver);
+            // A parked worker moves into the new driver when it parks again.
+            crate::scheduler::idle::notify_one(&self.idle, |w| self.tree.waker(w));
+        }
+        Ok(self.io.get().expect("set above"))
+    }
+
+    /// The IO driver if some socket created it.
+    #[inline]
+    pub(crate) fn io_driver_if_started(&self) -> Option<&Driver> {
+        self.io.get()
     }
 
     /// Takes the scaling hint (see `scale_hint`).
@@ -387,6 +419,9 @@ impl Shared {
             self.tree.waker(w).release_permit();
         }
         self.timers.service_waker.release_permit();
+        if let Some(driver) = self.io.get() {
+            driver.shutdown();
+        }
         true
     }
 

@@ -16,6 +16,7 @@
 //! and after it unparks (see `time::driver`).
 
 use crate::context;
+use crate::io::driver as io_driver;
 use crate::scheduler::idle;
 use crate::scheduler::queue::{LocalQueue as YieldQueue, Steal};
 use crate::scheduler::shared::Shared;
@@ -23,6 +24,7 @@ use crate::service::pool;
 use crate::sync::negative_control;
 use crate::task::Notified;
 use crate::time::driver::{fire_all, Filed, NO_DEADLINE, TIMER_INBOX_GROUP};
+use signal_waker::SignalWaker;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -129,13 +131,15 @@ impl Worker {
                     st.polls_since_timer_check += 1;
                     if st.polls_since_timer_check >= TIMER_CHECK_POLLS {
                         self.check_timers(st);
+                        self.poll_io_now();
                         if self.retiring() {
                             return;
                         }
                     }
                 }
                 None if st.idle_rounds < SEARCH_ROUNDS_BEFORE_PARK => {
-                    if st.idle_rounds == 0 && self.check_timers(st) > 0 {
+                    if st.idle_rounds == 0 && (self.check_timers(st) > 0 || self.poll_io_now() > 0)
+                    {
                         continue;
                     }
                     if st.idle_rounds == 0 && self.retiring() {
@@ -471,7 +475,9 @@ impl Worker {
             pool.set_parked(self.index, Some(shared.timers.now_ns()));
         }
         let was_searching = std::mem::take(&mut st.searching);
-        // Stop searching, drop stale permits, announce, final check, sleep, unpark: `idle.rs`.
+        let mut turn = None;
+        // Stop searching, drop stale permits, announce, final check, sleep (in the IO driver if
+        // it is free, else on the futex), unpark: `idle.rs`.
         st.searching = idle::park_protocol(
             &shared.idle,
             shared.tree.waker(self.index),
@@ -479,10 +485,49 @@ impl Worker {
             was_searching,
             timeout,
             || self.work_visible(),
+            |waker, timeout| self.sleep(waker, timeout, &mut turn),
         );
         if automatic {
             pool.set_parked(self.index, None);
         }
+        if let Some(turn) = turn {
+            // The woken tasks go to this worker's LIFO slot and queue, after it let go of the
+            // driver (see `io::driver`).
+            io_driver::finish_and_wake(shared, turn);
+        }
         self.check_timers(st);
+    }
+
+    /// Step 5 of the park: in the IO driver if there is one and nobody holds it (the held turn is
+    /// left in `turn` for the caller to dispatch), else on the futex.
+    fn sleep<'a>(
+        &'a self,
+        waker: &SignalWaker,
+        timeout: Option<Duration>,
+        turn: &mut Option<io_driver::Turn<'a>>,
+    ) {
+        match self
+            .shared
+            .io_driver_if_started()
+            .and_then(io_driver::Driver::try_turn)
+        {
+            Some(mut held) => {
+                idle::driver_sleep(&self.shared.idle, self.index, waker, || held.poll(timeout));
+                *turn = Some(held);
+            }
+            None => idle::futex_sleep(waker, timeout),
+        }
+    }
+
+    /// Polls the IO driver without waiting if sockets are registered and nobody holds it (a busy
+    /// worker's periodic look, so events do not wait for a worker to park). Returns how many
+    /// events it dispatched.
+    fn poll_io_now(&self) -> usize {
+        match self.shared.io_driver_if_started() {
+            Some(driver) if driver.registrations() > 0 && !driver.is_held() => {
+                io_driver::poll_now(&self.shared, driver)
+            }
+            _ => 0,
+        }
     }
 }

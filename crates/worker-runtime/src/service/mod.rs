@@ -10,6 +10,8 @@
 //!   busy one) runs them.
 //! * **Timers of a vacant slot.** A retired worker's timers stay in its wheel; while its slot has
 //!   no thread the service is their owner (it applies the slot's inbox and fires them on time).
+//! * **The IO driver** while no worker holds it (see [`io_watch`]): events never wait behind a
+//!   worker that is running user code.
 //! * **Scaling** (see [`scaling`]) and joining retired workers' threads ([`pool`]).
 //!
 //! It sleeps on its own `SignalWaker` until the next time it has something to do, untimed when
@@ -17,6 +19,7 @@
 //! the planned wake wakes it early (see `Timers::plan_service_wake`), as do a scaling hint, a
 //! message to a vacant slot and a worker that retired. Shutdown releases its permit.
 
+mod io_watch;
 pub(crate) mod pool;
 mod scaling;
 
@@ -80,15 +83,22 @@ impl WorkerService {
                 }
             }
             let scale_at = scaler.decide(shared, now);
+            let io_at = io_watch::look(shared, now);
             // Never plan sooner than one tick ahead: an owner that holds its lock right now, or a
             // timer that stays overdue, is looked at again then, without spinning.
             let min_next = now.saturating_add(timers.tick_ns());
             let at = timers
                 .earliest_overdue_at(grace_of)
                 .min(scale_at)
+                .min(io_at)
                 .max(min_next);
-            if timers.plan_service_wake(at, grace_of) < at && at != min_next {
-                // A timer became due before the plan while it was being stored: plan again.
+            let io_before = io_watch::next_look(shared);
+            if (timers.plan_service_wake(at, grace_of) < at
+                || io_watch::next_look(shared) < io_before)
+                && at != min_next
+            {
+                // A timer became due, or the driver was let go, before the plan while it was
+                // being stored: plan again.
                 continue;
             }
             if shared.is_shutdown() {

@@ -294,7 +294,7 @@ impl Timers {
 
     /// A registrant lowered a deadline to `deadline_ns`: wakes the service if it plans to sleep
     /// past the time that timer would be overdue.
-    fn wake_service_if_late(&self, deadline_ns: u64) {
+    pub(crate) fn wake_service_if_late(&self, deadline_ns: u64) {
         let planned = self.planned_wake.load(Ordering::SeqCst);
         if planned != 0 && deadline_ns.saturating_add(self.grace_ns) < planned {
             self.service_waker.release_permit();
