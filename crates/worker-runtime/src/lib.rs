@@ -67,6 +67,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod block_on;
+mod blocking;
 mod builder;
 mod context;
 mod debug;
@@ -86,14 +87,16 @@ mod tsan;
 mod yield_now;
 
 pub use builder::{
-    Builder, DEFAULT_MAX_TASKS, DEFAULT_TICK_DURATION, DEFAULT_WORKER_KEEP_ALIVE, MAX_TASKS_LIMIT,
-    MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE, TICK_DURATION_RANGE, WORKER_KEEP_ALIVE_RANGE,
+    Builder, DEFAULT_MAX_BLOCKING_THREADS, DEFAULT_MAX_TASKS, DEFAULT_THREAD_KEEP_ALIVE,
+    DEFAULT_TICK_DURATION, DEFAULT_WORKER_KEEP_ALIVE, MAX_BLOCKING_THREADS_LIMIT, MAX_TASKS_LIMIT,
+    MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE, THREAD_KEEP_ALIVE_RANGE, TICK_DURATION_RANGE,
+    WORKER_KEEP_ALIVE_RANGE,
 };
 #[doc(hidden)]
 pub use debug::DebugProbe;
 pub use error::{BuildError, SpawnError, TryCurrentError};
 pub use runtime::{EnterGuard, Handle, Runtime, ShutdownOutcome};
 pub use service::pool::WorkerCountError;
-pub use task::{spawn, try_spawn};
+pub use task::{spawn, spawn_blocking, try_spawn, try_spawn_blocking};
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

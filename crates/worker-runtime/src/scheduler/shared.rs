@@ -2,6 +2,7 @@
 //! workers' `SignalWaker`s), the slot table, the LIFO slots, the yield-queue stealers, the wake
 //! throttle and the shutdown gate. Also the [`Schedule`] implementation: where a runnable task goes.
 
+use crate::blocking::pool::BlockingPool;
 use crate::context;
 use crate::error::SpawnError;
 use crate::scheduler::idle::Idle;
@@ -57,6 +58,8 @@ pub(crate) struct Shared {
     /// Set when work arrived while every worker was busy (automatic scaling only); the service
     /// clears it when it looks.
     scale_hint: CachePadded<AtomicBool>,
+    /// The threads of `spawn_blocking`, separate from the workers.
+    pub(crate) blocking: BlockingPool,
 }
 
 impl Shared {
@@ -67,6 +70,7 @@ impl Shared {
         max_tasks: usize,
         tick_ns: u64,
         pool: Pool,
+        blocking: BlockingPool,
     ) -> Self {
         let workers = yield_stealers.len();
         Shared {
@@ -89,6 +93,7 @@ impl Shared {
             timer_cursor: CachePadded::new(AtomicUsize::new(0)),
             pool,
             scale_hint: CachePadded::new(AtomicBool::new(false)),
+            blocking,
         }
     }
 
