@@ -47,16 +47,20 @@ fn thread_name() -> String {
 fn returns_its_value_on_a_pool_thread_inside_the_runtime() {
     let _w = Watchdog::new("returns_its_value_on_a_pool_thread_inside_the_runtime");
     let rt = rt("blk-value");
-    let (value, name, inner) = rt.block_on(async {
-        spawn_blocking(|| {
+    let (tx, rx) = mpsc::channel();
+    let (value, name, inner, id) = rt.block_on(async {
+        let h = spawn_blocking(move || {
+            let id = rx.recv().unwrap();
             // The runtime is current on a pool thread: a spawn from the closure works.
             let inner = Handle::current().spawn(async { 5 });
-            (42, thread_name(), inner)
-        })
-        .await
-        .unwrap()
+            (42, thread_name(), inner, (task::try_id(), id))
+        });
+        tx.send(h.id()).unwrap();
+        h.await.unwrap()
     });
     assert_eq!(value, 42);
+    // The closure sees its own task id, as any task does.
+    assert_eq!(id.0, Some(id.1));
     assert!(name.starts_with("blk-value-blocking-"), "{name}");
     assert_eq!(rt.block_on(inner).unwrap(), 5);
     let worker = rt.block_on(rt.spawn(async { thread_name() })).unwrap();
