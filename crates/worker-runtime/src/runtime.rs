@@ -98,7 +98,10 @@ impl Runtime {
     /// (its future dropped, its handle resolved cancelled, its pending timers with it) and
     /// sleepers are woken. Returns as soon as every thread has left (threads joined), or at the
     /// timeout: a worker still stuck in a poll then is left detached to finish that poll on its
-    /// own, after which it drops that task as cancelled and exits. The returned
+    /// own, after which it drops that task as cancelled and exits. Blocking closures
+    /// ([`spawn_blocking`](crate::spawn_blocking)) that have not started are cancelled; running
+    /// ones are waited for within the same timeout, and one still running then is left on its
+    /// detached thread to finish (its handle then gives its value). The returned
     /// [`ShutdownOutcome`] says which of the two happened.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> ShutdownOutcome {
         self.shutdown(Instant::now().checked_add(timeout))

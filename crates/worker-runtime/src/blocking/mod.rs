@@ -7,7 +7,7 @@
 //! scheduler ([`BlockingSchedule`]) queues it for the pool instead of a worker. It takes no slot in
 //! the summary tree (`NO_SLOT`) and is not in the slot table, so the workers never see it and
 //! shutdown's sweep does not touch it; the pool cancels the queued ones itself (see
-//! [`pool::BlockingPool::shutdown`]).
+//! `pool::BlockingPool::begin_shutdown`).
 //!
 //! Abort and panics behave as in tokio: an abort before the closure starts cancels it (the pool
 //! thread that takes it drops it unrun and the handle resolves cancelled); an abort after it
