@@ -1,5 +1,6 @@
 //! [`Builder`]: validated runtime configuration.
 
+use crate::blocking::pool::{BlockingConfig, BlockingPool};
 use crate::error::BuildError;
 use crate::runtime::Runtime;
 use crate::scheduler::shared::Shared;
@@ -32,6 +33,15 @@ pub const DEFAULT_WORKER_KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// Allowed range of [`Builder::worker_keep_alive`].
 pub const WORKER_KEEP_ALIVE_RANGE: std::ops::RangeInclusive<Duration> =
     Duration::from_millis(1)..=Duration::from_secs(3600);
+/// Default [`Builder::max_blocking_threads`]: 512, as in tokio.
+pub const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+/// Largest [`Builder::max_blocking_threads`] accepted.
+pub const MAX_BLOCKING_THREADS_LIMIT: usize = 32768;
+/// Default [`Builder::thread_keep_alive`]: 10 s, as in tokio.
+pub const DEFAULT_THREAD_KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// Allowed range of [`Builder::thread_keep_alive`].
+pub const THREAD_KEEP_ALIVE_RANGE: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(1)..=Duration::from_secs(24 * 3600);
 /// Allowed range of [`Builder::tick_duration`].
 pub const TICK_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
     Duration::from_micros(1)..=Duration::from_secs(1);
@@ -54,11 +64,14 @@ pub struct Builder {
     thread_stack_size: Option<usize>,
     max_tasks: usize,
     tick: Duration,
+    max_blocking_threads: usize,
+    thread_keep_alive: Duration,
+    blocking_start_limit: Option<usize>,
 }
 
 impl Builder {
     /// Defaults: one worker per CPU, threads named `worker-runtime-N`, the platform's default
-    /// stack size, `max_tasks` = 2^21.
+    /// stack size, `max_tasks` = 2^21, at most 512 blocking threads, each kept 10 s when idle.
     pub fn new() -> Self {
         Builder {
             worker_threads: None,
@@ -69,6 +82,9 @@ impl Builder {
             thread_stack_size: None,
             max_tasks: DEFAULT_MAX_TASKS,
             tick: DEFAULT_TICK_DURATION,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            thread_keep_alive: DEFAULT_THREAD_KEEP_ALIVE,
+            blocking_start_limit: None,
         }
     }
 
@@ -113,13 +129,14 @@ impl Builder {
         self
     }
 
-    /// Name prefix of the worker threads (a `-N` index is appended).
+    /// Name prefix of the worker threads (a `-N` index is appended); blocking-pool threads are
+    /// named `<name>-blocking-N`.
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
         self.thread_name = name.into();
         self
     }
 
-    /// Stack size of each worker thread in bytes, at least 16 KiB.
+    /// Stack size of each worker and blocking-pool thread in bytes, at least 16 KiB.
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
         self.thread_stack_size = Some(bytes);
         self
@@ -137,6 +154,30 @@ impl Builder {
     /// fires before its deadline, and on an idle runtime fires within about one tick after it.
     pub fn tick_duration(&mut self, tick: Duration) -> &mut Self {
         self.tick = tick;
+        self
+    }
+
+    /// Most threads of the blocking pool ([`spawn_blocking`](crate::spawn_blocking)),
+    /// `1..=32768` (default 512, as in tokio). They are separate from the workers and counted
+    /// apart ([`Handle::num_blocking_threads`](crate::Handle::num_blocking_threads)); a closure
+    /// spawned while all of them are busy waits in a queue for the next free one.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long a blocking-pool thread waits for another closure before it exits,
+    /// `1 ms..=1 day` (default 10 s, as in tokio); an idle pool shrinks to zero threads.
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.thread_keep_alive = d;
+        self
+    }
+
+    /// Testing only: every blocking-pool thread start after the first `n` fails as if the system
+    /// had refused it (to exercise `try_spawn_blocking`'s error path).
+    #[doc(hidden)]
+    pub fn fail_blocking_thread_starts_after(&mut self, n: usize) -> &mut Self {
+        self.blocking_start_limit = Some(n);
         self
     }
 
@@ -248,6 +289,24 @@ impl Builder {
                 ),
             ));
         }
+        if !(1..=MAX_BLOCKING_THREADS_LIMIT).contains(&self.max_blocking_threads) {
+            return Err(BuildError::new(
+                "max_blocking_threads",
+                self.max_blocking_threads,
+                format!("1..={MAX_BLOCKING_THREADS_LIMIT}"),
+            ));
+        }
+        if !THREAD_KEEP_ALIVE_RANGE.contains(&self.thread_keep_alive) {
+            return Err(BuildError::new(
+                "thread_keep_alive",
+                format!("{:?}", self.thread_keep_alive),
+                format!(
+                    "{:?}..={:?}",
+                    THREAD_KEEP_ALIVE_RANGE.start(),
+                    THREAD_KEEP_ALIVE_RANGE.end()
+                ),
+            ));
+        }
         let bounds = Bounds {
             min,
             max,
@@ -277,6 +336,13 @@ impl Builder {
             stack_size: self.thread_stack_size,
         };
         let pool = Pool::new(queues, config, bounds);
+        let blocking = BlockingPool::new(BlockingConfig {
+            thread_name: self.thread_name.clone(),
+            stack_size: self.thread_stack_size,
+            max_threads: self.max_blocking_threads,
+            keep_alive: self.thread_keep_alive,
+            start_limit: self.blocking_start_limit,
+        });
         let shared = Arc::new(Shared::new(
             tree,
             table,
@@ -284,6 +350,7 @@ impl Builder {
             self.max_tasks,
             self.tick_ns(),
             pool,
+            blocking,
         ));
         // From here on, an early return drops `rt`, which shuts down what was started.
         let rt = Runtime {
@@ -332,6 +399,8 @@ impl fmt::Debug for Builder {
             .field("thread_stack_size", &self.thread_stack_size)
             .field("max_tasks", &self.max_tasks)
             .field("tick_duration", &self.tick)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
             .finish()
     }
 }

@@ -46,7 +46,8 @@ impl fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
-/// Why [`try_spawn`](crate::try_spawn) could not spawn.
+/// Why [`try_spawn`](crate::try_spawn) or [`try_spawn_blocking`](crate::try_spawn_blocking) could
+/// not spawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SpawnError {
@@ -59,6 +60,10 @@ pub enum SpawnError {
     },
     /// Called outside a runtime (no runtime on this thread).
     NoRuntime,
+    /// `try_spawn_blocking`: the system refused to start a blocking-pool thread and the pool has
+    /// no thread that could run the closure later; the closure was dropped without running. Holds
+    /// the system's error message.
+    ThreadStart(String),
 }
 
 impl fmt::Display for SpawnError {
@@ -73,6 +78,11 @@ impl fmt::Display for SpawnError {
             SpawnError::NoRuntime => f.write_str(
                 "cannot spawn: this thread is not inside a worker-runtime (call it from a task, \
                  from Runtime::block_on, or use Runtime::spawn / Handle::spawn)",
+            ),
+            SpawnError::ThreadStart(e) => write!(
+                f,
+                "cannot spawn_blocking: no blocking thread could be started ({e}) and none is \
+                 running to take the closure"
             ),
         }
     }

@@ -42,6 +42,11 @@
 //!   waits while every worker is busy and retires one that stays idle; the count can also be moved
 //!   by hand ([`Handle::set_worker_count`]). An idle runtime wakes no thread.
 //!
+//! * blocking work ([`spawn_blocking`]) runs on a pool of threads separate from the workers, up to
+//!   [`Builder::max_blocking_threads`] (default 512), each leaving after
+//!   [`Builder::thread_keep_alive`] idle (default 10 s); a blocking closure is a task like any
+//!   other, with the same [`JoinHandle`] and [`JoinError`];
+//!
 //! * every call into user code on a runtime thread is contained: a panic in a poll, in a
 //!   future's or an output's `Drop`, in a panic payload's `Drop` or in a `JoinHandle`'s waker
 //!   never ends a worker (a panicking task's `JoinHandle` gives `JoinError::Panic`, as in tokio).
@@ -50,23 +55,29 @@
 //! that is not running (its future is dropped, its `JoinHandle` resolves to a cancelled
 //! [`JoinError`]), wakes the workers and waits for them to leave; `shutdown_timeout` waits at most
 //! its timeout, and a worker still inside a poll then drops that task as cancelled when the poll
-//! returns. Dropped inside one of its own tasks, a runtime does the same but waits for no thread.
+//! returns. Queued blocking closures are cancelled; running ones are waited for within the same
+//! deadline (without one on drop, as in tokio), and the [`ShutdownOutcome`] counts those left
+//! running. Dropped inside one of its own tasks, a runtime does the same but waits for no thread;
+//! dropped inside one of its blocking closures, it waits for every thread but that one.
 //! Pending timers go with their tasks; no timer keeps a runtime alive.
 //!
-//! Not there yet: `spawn_blocking` and IO (sockets), `LocalSet`, the
-//! `#[main]` attribute, `metrics()`.
+//! Not there yet: IO (sockets), `block_in_place`, `LocalSet`, the `#[main]` attribute,
+//! `metrics()`.
 //!
 //! The no-lost-wakeup argument, edge by edge with a loom model for each, is in
 //! [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md),
 //! and the data layout of every layer with the path of one task from `spawn` to completion in
 //! [docs/design.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/design.md);
 //! timers, the service thread and scaling in
-//! [docs/time-and-scaling.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/time-and-scaling.md).
+//! [docs/time-and-scaling.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/time-and-scaling.md);
+//! the blocking pool in
+//! [docs/blocking.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/blocking.md).
 // The README's examples are compiled and run as doctests too.
 #![cfg_attr(doctest, doc = include_str!("../README.md"))]
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod block_on;
+mod blocking;
 mod builder;
 mod context;
 mod debug;
@@ -90,14 +101,16 @@ mod tsan;
 mod yield_now;
 
 pub use builder::{
-    Builder, DEFAULT_MAX_TASKS, DEFAULT_TICK_DURATION, DEFAULT_WORKER_KEEP_ALIVE, MAX_TASKS_LIMIT,
-    MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE, TICK_DURATION_RANGE, WORKER_KEEP_ALIVE_RANGE,
+    Builder, DEFAULT_MAX_BLOCKING_THREADS, DEFAULT_MAX_TASKS, DEFAULT_THREAD_KEEP_ALIVE,
+    DEFAULT_TICK_DURATION, DEFAULT_WORKER_KEEP_ALIVE, MAX_BLOCKING_THREADS_LIMIT, MAX_TASKS_LIMIT,
+    MAX_WORKER_THREADS, MIN_THREAD_STACK_SIZE, THREAD_KEEP_ALIVE_RANGE, TICK_DURATION_RANGE,
+    WORKER_KEEP_ALIVE_RANGE,
 };
 #[doc(hidden)]
 pub use debug::DebugProbe;
 pub use error::{BuildError, SpawnError, TryCurrentError};
 pub use runtime::{EnterGuard, Handle, Runtime, ShutdownOutcome};
 pub use service::pool::WorkerCountError;
-pub use task::{spawn, try_spawn};
+pub use task::{spawn, spawn_blocking, try_spawn, try_spawn_blocking};
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};

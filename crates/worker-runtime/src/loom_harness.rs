@@ -469,6 +469,13 @@ impl RunLoopModel {
             max_tasks,
             timer_wheel::DEFAULT_TICK_NS,
             crate::service::pool::Pool::driven_externally(workers),
+            crate::blocking::pool::BlockingPool::new(crate::blocking::pool::BlockingConfig {
+                thread_name: "loom".to_owned(),
+                stack_size: None,
+                max_threads: 1,
+                keep_alive: std::time::Duration::from_secs(1),
+                start_limit: Some(0),
+            }),
         ));
         let workers = queues
             .into_iter()

@@ -52,6 +52,16 @@ impl Runtime {
         spawn_on(&self.shared, future)
     }
 
+    /// Runs `f` on the runtime's blocking pool; see [`Handle::spawn_blocking`].
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        spawn_blocking_on(&self.shared, f)
+    }
+
     /// Runs `future` to completion on the calling thread, which parks between polls; tasks it
     /// spawns with [`spawn`](crate::spawn) run on the workers.
     ///
@@ -88,7 +98,10 @@ impl Runtime {
     /// (its future dropped, its handle resolved cancelled, its pending timers with it) and
     /// sleepers are woken. Returns as soon as every thread has left (threads joined), or at the
     /// timeout: a worker still stuck in a poll then is left detached to finish that poll on its
-    /// own, after which it drops that task as cancelled and exits. The returned
+    /// own, after which it drops that task as cancelled and exits. Blocking closures
+    /// ([`spawn_blocking`](crate::spawn_blocking)) that have not started are cancelled; running
+    /// ones are waited for within the same timeout, and one still running then is left on its
+    /// detached thread to finish (its handle then gives its value). The returned
     /// [`ShutdownOutcome`] says which of the two happened.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> ShutdownOutcome {
         self.shutdown(Instant::now().checked_add(timeout))
@@ -109,39 +122,57 @@ impl Runtime {
         self.shared.pool.scale_to(&self.shared, n)
     }
 
-    /// Shuts down and waits (without a deadline when `deadline` is `None`) for the workers.
+    /// Shuts down and waits (without a deadline when `deadline` is `None`) for the workers and
+    /// the blocking pool's threads.
     ///
     /// Called on one of this runtime's own workers (a task dropped the last `Runtime`), it waits
     /// for no thread: that worker could never exit while it waits. The tasks are cancelled as
-    /// above; the calling task finishes its poll, and every worker exits on its own.
+    /// above; the calling task finishes its poll, and every worker exits on its own. Called on
+    /// one of its blocking-pool threads, it waits for every thread but that one.
     fn shutdown(&mut self, deadline: Option<Instant>) -> ShutdownOutcome {
         let shared = &self.shared;
         if !shared.begin_shutdown() {
-            return ShutdownOutcome { left_running: 0 };
+            return ShutdownOutcome {
+                left_running: 0,
+                blocking_left_running: 0,
+                blocking_complete: true,
+            };
         }
+        // Queued blocking closures are cancelled at once, whatever the wait below.
+        shared.blocking.begin_shutdown(shared);
         if context::current_worker_of(shared).is_some() {
             shared.sweep_after_shutdown(false);
             shared.pool.wait_all(None, false);
+            let (blocking_left_running, blocking_complete) =
+                shared.blocking.wait_shutdown(None, false);
             return ShutdownOutcome {
                 left_running: shared.pool.live_threads(),
+                blocking_left_running,
+                blocking_complete,
             };
         }
         let all_exited = shared.pool.wait_all(deadline, true);
         shared.sweep_after_shutdown(all_exited);
+        let (blocking_left_running, blocking_complete) =
+            shared.blocking.wait_shutdown(deadline, true);
         ShutdownOutcome {
             left_running: if all_exited {
                 0
             } else {
                 shared.pool.live_threads()
             },
+            blocking_left_running,
+            blocking_complete,
         }
     }
 }
 
 impl Drop for Runtime {
-    /// Shuts down and waits for every worker to leave (see
+    /// Shuts down and waits for every worker to leave and for every running
+    /// [`spawn_blocking`](crate::spawn_blocking) closure to return, as tokio does (see
     /// [`shutdown_timeout`](Runtime::shutdown_timeout) for a bounded wait). Dropped inside one of
-    /// its own tasks, it waits for nothing instead (it cannot wait for the worker it runs on).
+    /// its own tasks, it waits for nothing instead (it cannot wait for the worker it runs on);
+    /// dropped inside one of its blocking closures, it waits for everything but that closure.
     fn drop(&mut self) {
         let _ = self.shutdown(None);
     }
@@ -187,12 +218,23 @@ impl fmt::Debug for EnterGuard<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShutdownOutcome {
     left_running: usize,
+    blocking_left_running: usize,
+    blocking_complete: bool,
 }
 
 impl ShutdownOutcome {
-    /// Whether every runtime thread had exited (and was joined) when the call returned.
+    /// Whether every runtime thread (workers, the service thread and the blocking pool's threads)
+    /// had exited (and was joined) when the call returned.
     pub fn is_complete(&self) -> bool {
-        self.left_running == 0
+        self.left_running == 0 && self.blocking_complete
+    }
+
+    /// [`spawn_blocking`](crate::spawn_blocking) closures still running when the call returned
+    /// (including the caller's own, when called inside one). Each goes on to its end on its
+    /// detached thread; its `JoinHandle` then resolves with its value (shutdown does not cancel a
+    /// closure that started). Closures that had not started were cancelled and are not counted.
+    pub fn blocking_tasks_left_running(&self) -> usize {
+        self.blocking_left_running
     }
 
     /// Threads still running, detached: each is inside a poll that has not returned; it drops
@@ -297,6 +339,49 @@ impl Handle {
     {
         self.shared.spawn(future).map_err(|(e, _)| e)
     }
+
+    /// Runs `f` on a thread of the runtime's blocking pool, separate from the workers; callable
+    /// from any thread. See [`spawn_blocking`](crate::spawn_blocking) for the pool's behaviour.
+    /// After shutdown the returned handle resolves at once to a cancelled
+    /// [`JoinError`](crate::JoinError).
+    ///
+    /// ```
+    /// let rt = worker_runtime::Runtime::new().unwrap();
+    /// let h = rt.handle().spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    /// let name = rt.block_on(h).unwrap().unwrap();
+    /// assert!(name.starts_with("worker-runtime-blocking-"));
+    /// ```
+    ///
+    /// # Panics
+    /// If the system refuses to start a thread and the pool has none that could run `f` (use
+    /// [`try_spawn_blocking`](Self::try_spawn_blocking) to get an error instead).
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        spawn_blocking_on(&self.shared, f)
+    }
+
+    /// Runs `f` on the blocking pool, or says why not: [`SpawnError::Shutdown`], or
+    /// [`SpawnError::ThreadStart`] when no thread could be started and none exists to run it
+    /// later. On an error `f` has been dropped without running.
+    pub fn try_spawn_blocking<F, R>(&self, f: F) -> Result<JoinHandle<R>, SpawnError>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::blocking::spawn(&self.shared, f).map_err(|(e, _)| e)
+    }
+
+    /// Threads of the blocking pool alive now (running a closure or idle), counted apart from the
+    /// workers; tokio's metrics call it `num_blocking_threads`. It grows by one when a closure is
+    /// spawned while no thread is idle (up to `max_blocking_threads`) and shrinks as threads stay
+    /// idle for `thread_keep_alive`, down to zero.
+    pub fn num_blocking_threads(&self) -> usize {
+        self.shared.blocking.num_threads()
+    }
 }
 
 impl fmt::Debug for Handle {
@@ -317,5 +402,19 @@ where
         Ok(handle) => handle,
         Err((SpawnError::Shutdown, future)) => shared.cancelled_handle(future),
         Err((e, _)) => panic!("{e}; use try_spawn to get this as an error"),
+    }
+}
+
+/// `spawn_blocking` on `shared`; after shutdown a handle that resolves cancelled. Panics (at the
+/// caller's line) only when no thread could run `f`.
+#[track_caller]
+fn spawn_blocking_on<F, R>(shared: &Arc<Shared>, f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match crate::blocking::spawn_or_cancelled(shared, f) {
+        Ok(handle) => handle,
+        Err(e) => panic!("{e}; use try_spawn_blocking to get this as an error"),
     }
 }

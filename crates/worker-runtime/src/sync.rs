@@ -19,6 +19,18 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
+/// `std`'s `Mutex` and `Condvar` also under loom, for the blocking pool: its threads are real OS
+/// threads that wait with timeouts (keep-alive, shutdown deadlines), which no loom model runs.
+pub(crate) use std::sync::{
+    Condvar as UnmodelledCondvar, Mutex as UnmodelledMutex, MutexGuard as UnmodelledMutexGuard,
+};
+
+/// Locks an [`UnmodelledMutex`], ignoring poison (as [`lock`]: no user code runs under it).
+#[inline]
+pub(crate) fn lock_unmodelled<T>(mutex: &UnmodelledMutex<T>) -> UnmodelledMutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Locks `mutex`, ignoring poison: every critical section of this crate leaves its data
 /// consistent before it can unwind (no user code runs under these locks).
 #[inline]

@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::time::Duration;
 use worker_runtime::{
-    spawn, try_spawn, yield_now, BuildError, Builder, Handle, JoinError, JoinHandle, Runtime,
-    SpawnError,
+    spawn, spawn_blocking, try_spawn, try_spawn_blocking, yield_now, BuildError, Builder, Handle,
+    JoinError, JoinHandle, Runtime, SpawnError,
 };
 
 fn assert_clone_send_sync<T: Clone + Send + Sync + 'static>() {}
@@ -34,6 +34,8 @@ fn public_api_compiles_and_works_as_written() {
         .thread_name("api-check")
         .thread_stack_size(256 * 1024)
         .max_tasks(4)
+        .max_blocking_threads(8)
+        .thread_keep_alive(Duration::from_secs(1))
         .build();
     let rt: Runtime = built.expect("valid configuration");
     let bad: BuildError = Runtime::builder().worker_threads(0).build().unwrap_err();
@@ -74,6 +76,15 @@ fn public_api_compiles_and_works_as_written() {
         .unwrap();
     assert_eq!(rt.block_on(from_thread).unwrap(), 5);
 
+    // spawn_blocking (free, through the handle, try_) on the blocking pool; its thread count.
+    let blocking: JoinHandle<u32> = handle.spawn_blocking(|| 6);
+    let free: u32 = rt.block_on(async {
+        let tried: Result<JoinHandle<u32>, SpawnError> = try_spawn_blocking(|| 7);
+        spawn_blocking(|| 8).await.unwrap() + tried.unwrap().await.unwrap()
+    });
+    assert_eq!(rt.block_on(blocking).unwrap() + free, 21);
+    assert!(handle.num_blocking_threads() >= 1);
+
     // JoinHandle::abort / is_finished; JoinError::is_cancelled / is_panic / into_panic.
     let pending: JoinHandle<()> = rt.spawn(std::future::pending());
     assert!(!pending.is_finished());
@@ -97,9 +108,15 @@ fn public_api_compiles_and_works_as_written() {
     }
     drop(holders);
     try_spawn(async {}).map(drop).unwrap_err();
-    rt.shutdown_timeout(Duration::from_secs(5));
+    let outcome: worker_runtime::ShutdownOutcome = rt.shutdown_timeout(Duration::from_secs(5));
+    assert!(outcome.is_complete(), "{outcome:?}");
+    assert_eq!(outcome.blocking_tasks_left_running(), 0);
     match handle.try_spawn(async {}) {
         Err(SpawnError::Shutdown) => println!("shut down, as expected"),
+        other => panic!("expected Shutdown, got {other:?}"),
+    }
+    match handle.try_spawn_blocking(|| ()) {
+        Err(SpawnError::Shutdown) => println!("blocking pool shut down, as expected"),
         other => panic!("expected Shutdown, got {other:?}"),
     }
     assert!(Handle::try_current().is_err());

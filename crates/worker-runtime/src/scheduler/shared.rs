@@ -2,6 +2,7 @@
 //! workers' `SignalWaker`s), the slot table, the LIFO slots, the yield-queue stealers, the wake
 //! throttle and the shutdown gate. Also the [`Schedule`] implementation: where a runnable task goes.
 
+use crate::blocking::pool::BlockingPool;
 use crate::context;
 use crate::error::SpawnError;
 use crate::io::driver::Driver;
@@ -62,6 +63,8 @@ pub(crate) struct Shared {
     io: OnceLock<Driver>,
     /// Serialises the driver's creation.
     io_init: Mutex<()>,
+    /// The threads of `spawn_blocking`, separate from the workers.
+    pub(crate) blocking: BlockingPool,
 }
 
 impl Shared {
@@ -72,6 +75,7 @@ impl Shared {
         max_tasks: usize,
         tick_ns: u64,
         pool: Pool,
+        blocking: BlockingPool,
     ) -> Self {
         let workers = yield_stealers.len();
         Shared {
@@ -96,6 +100,7 @@ impl Shared {
             scale_hint: CachePadded::new(AtomicBool::new(false)),
             io: OnceLock::new(),
             io_init: Mutex::new(()),
+            blocking,
         }
     }
 

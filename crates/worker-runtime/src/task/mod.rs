@@ -1,4 +1,4 @@
-//! Tasks: [`spawn`], [`try_spawn`], [`yield_now`], [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
+//! Tasks: [`spawn`], [`try_spawn`], [`spawn_blocking`], [`try_spawn_blocking`], [`yield_now`], [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
 //! [`Id`], [`task_local!`](crate::task_local) and [`JoinError`], as in `tokio::task`.
 
 // Inside: one allocation per spawn (header + scheduler + future/output), a state word with a
@@ -22,6 +22,7 @@ mod state;
 mod task_local;
 mod waker;
 
+pub use crate::blocking::{spawn_blocking, try_spawn_blocking};
 pub use crate::error::SpawnError;
 pub use crate::yield_now::{yield_now, YieldNow};
 pub use error::JoinError;
