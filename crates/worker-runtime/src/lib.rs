@@ -53,7 +53,7 @@
 //! returns. Dropped inside one of its own tasks, a runtime does the same but waits for no thread.
 //! Pending timers go with their tasks; no timer keeps a runtime alive.
 //!
-//! Not there yet: `spawn_blocking` and IO (sockets), `LocalSet`, `metrics()`.
+//! Not there yet: `spawn_blocking` and IO (sockets), `metrics()`.
 //!
 //! The no-lost-wakeup argument, edge by edge with a loom model for each, is in
 //! [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md),
@@ -114,7 +114,7 @@ pub use yield_now::{yield_now, YieldNow};
 /// * `worker_threads = N` (an integer literal, at least 1; default one per CPU);
 /// * `flavor = "multi_thread"`, or `flavor = "current_thread"`, which here means one worker
 ///   thread: the body runs on the calling thread and spawned tasks on that one worker (for
-///   `!Send` tasks on the calling thread use a `task::LocalSet`);
+///   `!Send` tasks on the calling thread use a [`task::LocalSet`]);
 /// * `crate = "path"`: where this crate is, if the dependency is renamed (default
 ///   `::worker_runtime`).
 ///
