@@ -27,9 +27,9 @@ use std::task::{Context, Poll, Waker};
 /// again), so the future given to [`LocalSet::run_until`] and the rest of the program get a turn.
 const TASKS_PER_TURN: usize = 32;
 
+// The set being driven on this thread (inside its poll, `run_until` or `Drop`), for
+// `spawn_local`. Valid while the `Entered` guard that set it lives.
 thread_local! {
-    /// The set being driven on this thread (inside its poll, `run_until` or `Drop`), for
-    /// [`spawn_local`]. Valid while the [`Entered`] guard that set it lives.
     static CURRENT: Cell<*const Arc<Shared>> = const { Cell::new(ptr::null()) };
 }
 
