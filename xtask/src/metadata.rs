@@ -71,6 +71,11 @@ pub struct VerifyConfig {
     pub miri_flags: Vec<String>,
     /// `tsan-args`: cargo test arguments for ThreadSanitizer.
     pub tsan_args: Option<Vec<String>>,
+    /// Reason from `miri = "none: <reason>"`: the crate has nothing for Miri
+    /// to run (a proc-macro crate), so its Miri rows are `n/a`.
+    pub miri_none_reason: Option<String>,
+    /// Reason from `tsan = "none: <reason>"`: its `tsan` row is `n/a`.
+    pub tsan_none_reason: Option<String>,
 }
 
 /// One entry of `negative-control`: a planted bug and the loom targets that
@@ -88,8 +93,10 @@ pub struct NegativeControl {
 pub const DEFAULT_TEST_ARGS: [&str; 2] = ["--lib", "--tests"];
 
 /// The keys `[package.metadata.verify]` may hold.
-const KNOWN_KEYS: [&str; 8] = [
+const KNOWN_KEYS: [&str; 10] = [
     "loom",
+    "miri",
+    "tsan",
     "negative-control",
     "miri-args",
     "miri-seeds-filter",
@@ -267,22 +274,9 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
     let mut config = VerifyConfig::default();
     for (key, value) in fields {
         match key.as_str() {
-            "loom" => {
-                let text = value.as_str().ok_or_else(|| {
-                    format!(
-                        "{where_}: `loom` must be the string \"none: <reason>\", found {}",
-                        kind(value)
-                    )
-                })?;
-                let reason = text
-                    .strip_prefix("none:")
-                    .map(str::trim)
-                    .filter(|r| !r.is_empty())
-                    .ok_or_else(|| {
-                        format!("{where_}: `loom` must read \"none: <reason>\" with a non-empty reason, found {text:?}")
-                    })?;
-                config.loom_none_reason = Some(reason.to_string());
-            }
+            "loom" => config.loom_none_reason = Some(none_reason(&where_, key, value)?),
+            "miri" => config.miri_none_reason = Some(none_reason(&where_, key, value)?),
+            "tsan" => config.tsan_none_reason = Some(none_reason(&where_, key, value)?),
             "negative-control" => config.negative_control = negative_controls(&where_, value)?,
             "miri-args" => config.miri_args = Some(string_list(&where_, key, value)?),
             "miri-seeds-filter" => config.miri_seeds_filter = string_list(&where_, key, value)?,
@@ -328,7 +322,50 @@ pub fn parse_verify(pkg: &str, table: &Value) -> Result<VerifyConfig, String> {
             }
         }
     }
+    if config.miri_none_reason.is_some() {
+        let set: Vec<&str> = [
+            ("miri-args", config.miri_args.is_some()),
+            ("miri-seeds-filter", !config.miri_seeds_filter.is_empty()),
+            ("miri-flags", !config.miri_flags.is_empty()),
+            ("miri-preempt-args", config.miri_preempt_args.is_some()),
+            ("miri-preempt-seeds", config.miri_preempt_seeds.is_some()),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| *k)
+        .collect();
+        if !set.is_empty() {
+            return Err(format!(
+                "{where_}: `miri = \"none: ...\"` says Miri has nothing to run, but {} {} set too; remove one",
+                set.join(", "),
+                if set.len() == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+    if config.tsan_none_reason.is_some() && config.tsan_args.is_some() {
+        return Err(format!(
+            "{where_}: `tsan = \"none: ...\"` says ThreadSanitizer has nothing to run, but tsan-args is set too; remove one"
+        ));
+    }
     Ok(config)
+}
+
+/// Parses `<key> = "none: <reason>"` (the `loom`, `miri` and `tsan` keys): a
+/// check that has nothing to run in this crate, and why.
+fn none_reason(where_: &str, key: &str, value: &Value) -> Result<String, String> {
+    let text = value.as_str().ok_or_else(|| {
+        format!(
+            "{where_}: `{key}` must be the string \"none: <reason>\", found {}",
+            kind(value)
+        )
+    })?;
+    text.strip_prefix("none:")
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!("{where_}: `{key}` must read \"none: <reason>\" with a non-empty reason, found {text:?}")
+        })
 }
 
 /// Parses `negative-control = { bug_name = ["loom_target", ...], ... }`.
@@ -527,6 +564,16 @@ mod tests {
                 r#"{"miri-preempt-args": [1]}"#,
                 "`miri-preempt-args` must be",
             ),
+            (r#"{"miri": "none"}"#, "`miri` must read \"none: <reason>\""),
+            (r#"{"tsan": true}"#, "`tsan` must be the string"),
+            (
+                r#"{"miri": "none: a proc-macro crate", "miri-args": ["--lib"]}"#,
+                "but miri-args is set too",
+            ),
+            (
+                r#"{"tsan": "none: no threads", "tsan-args": ["--lib"]}"#,
+                "but tsan-args is set too",
+            ),
         ];
         for (verify, expected) in cases {
             let ws = parse_workspace(&sample_with_verify(verify)).unwrap();
@@ -549,6 +596,17 @@ mod tests {
             ok.packages[0].verify.negative_control[0].targets,
             ["loom_a"]
         );
+        let none = parse_workspace(&sample_with_verify(
+            r#"{"miri": "none: runs in the compiler", "tsan": "none: no threads"}"#,
+        ))
+        .unwrap();
+        assert_eq!(none.packages[0].config_error, None);
+        let verify = &none.packages[0].verify;
+        assert_eq!(
+            verify.miri_none_reason.as_deref(),
+            Some("runs in the compiler")
+        );
+        assert_eq!(verify.tsan_none_reason.as_deref(), Some("no threads"));
     }
 
     #[test]

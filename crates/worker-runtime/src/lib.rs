@@ -61,8 +61,7 @@
 //! dropped inside one of its blocking closures, it waits for every thread but that one.
 //! Pending timers go with their tasks; no timer keeps a runtime alive.
 //!
-//! Not there yet: IO (sockets), `block_in_place`, `LocalSet`, the `#[main]` attribute,
-//! `metrics()`.
+//! Not there yet: `block_in_place`, `metrics()`.
 //!
 //! The no-lost-wakeup argument, edge by edge with a loom model for each, is in
 //! [docs/no-lost-wakeup.md](https://github.com/worker-runtime/worker-runtime/blob/main/docs/no-lost-wakeup.md),
@@ -114,3 +113,63 @@ pub use service::pool::WorkerCountError;
 pub use task::{spawn, spawn_blocking, try_spawn, try_spawn_blocking};
 pub use task::{JoinError, JoinHandle};
 pub use yield_now::{yield_now, YieldNow};
+
+/// Runs `async fn main` on a runtime, as `#[tokio::main]`: the function becomes a plain `fn` that
+/// builds a runtime with [`Builder::new_multi_thread`] and blocks on the body (the return type is
+/// kept, so `-> Result<(), E>` works).
+///
+/// ```
+/// #[worker_runtime::main(worker_threads = 2)]
+/// async fn main() -> Result<(), worker_runtime::JoinError> {
+///     let h = worker_runtime::spawn(async { 6 * 7 });
+///     assert_eq!(h.await?, 42);
+///     Ok(())
+/// }
+/// ```
+///
+/// Arguments, as tokio's:
+/// * `worker_threads = N` (an integer literal, at least 1; default one per CPU);
+/// * `flavor = "multi_thread"`, or `flavor = "current_thread"`, which here means one worker
+///   thread: the body runs on the calling thread and spawned tasks on that one worker (for
+///   `!Send` tasks on the calling thread use a [`task::LocalSet`]);
+/// * `crate = "path"`: where this crate is, if the dependency is renamed (default
+///   `::worker_runtime`).
+///
+/// Anything else is a compile error naming the argument and listing the allowed ones, and so is
+/// the attribute on a function that is not `async` or that takes arguments:
+///
+/// ```compile_fail
+/// #[worker_runtime::main(start_paused = true)] // unknown argument `start_paused`
+/// async fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[worker_runtime::main] // the `async` keyword is missing
+/// fn main() {}
+/// ```
+#[cfg(feature = "macros")]
+pub use worker_runtime_macros::main;
+
+/// Runs an `async fn` test on a runtime of its own, as `#[tokio::test]`: the function gets
+/// `#[test]` and a body that builds a runtime and blocks on the original one. The runtime has one
+/// worker thread unless `worker_threads = N` says otherwise (tokio's test runtime is single
+/// threaded too); the arguments are those of [`main`].
+///
+/// ```
+/// #[worker_runtime::test(worker_threads = 2)]
+/// async fn spawned_tasks_finish() {
+///     let handles: Vec<_> = (0..4u32).map(|i| worker_runtime::spawn(async move { i })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     assert_eq!(sum, 6);
+/// }
+/// ```
+///
+/// ```compile_fail
+/// #[worker_runtime::test] // a test function cannot accept arguments
+/// async fn takes_an_argument(n: u32) {}
+/// ```
+#[cfg(feature = "macros")]
+pub use worker_runtime_macros::test;

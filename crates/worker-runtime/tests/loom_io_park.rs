@@ -77,7 +77,9 @@ fn run_until_claimed(pm: &ParkModel, poll: &PollStandIn, w: usize, in_driver: bo
         let tree = pm.tree();
         let found = tree.claim_in_partition(w).or_else(|| {
             let workers = tree.assignment().workers();
-            (workers > 1).then(|| tree.steal(w, (w + 1) % workers)).flatten()
+            (workers > 1)
+                .then(|| tree.steal(w, (w + 1) % workers))
+                .flatten()
         });
         if let Some(slot) = found {
             if searching && pm.end_search() {

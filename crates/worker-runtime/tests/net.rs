@@ -156,8 +156,14 @@ fn io_and_timers_are_served_while_one_worker_blocks() {
             worker_runtime::time::sleep(Duration::from_millis(10)).await;
             let timer_late = start.elapsed().saturating_sub(Duration::from_millis(10));
             eprintln!("one worker blocked: echo {echo:?}, 10 ms timer late by {timer_late:?}");
-            assert!(echo < BLOCKED_DELAY_BAR, "echo took {echo:?} with one worker blocked");
-            assert!(timer_late < BLOCKED_DELAY_BAR, "a 10 ms timer was {timer_late:?} late");
+            assert!(
+                echo < BLOCKED_DELAY_BAR,
+                "echo took {echo:?} with one worker blocked"
+            );
+            assert!(
+                timer_late < BLOCKED_DELAY_BAR,
+                "a 10 ms timer was {timer_late:?} late"
+            );
             for b in blocked {
                 b.await.unwrap();
             }
@@ -177,7 +183,10 @@ fn io_reaches_block_on_while_every_worker_blocks() {
         let blocked = block_workers(2, Duration::from_secs(1));
         let echo = round_trip(&mut stream, b"while blocked").await;
         eprintln!("every worker blocked: echo into block_on {echo:?}");
-        assert!(echo < BLOCKED_DELAY_BAR, "echo took {echo:?} with every worker blocked");
+        assert!(
+            echo < BLOCKED_DELAY_BAR,
+            "echo took {echo:?} with every worker blocked"
+        );
         for b in blocked {
             b.await.unwrap();
         }
@@ -291,7 +300,10 @@ fn shutdown_with_open_sockets_and_blocked_readers_returns() {
     started_rx.recv().unwrap();
     drop(rt);
     let outcome = outside.join().unwrap();
-    assert!(outcome.is_err(), "a wait on a socket of a shut-down runtime ends with an error");
+    assert!(
+        outcome.is_err(),
+        "a wait on a socket of a shut-down runtime ends with an error"
+    );
     // And the listener's port was released with the runtime's sockets.
     std::net::TcpListener::bind(addr).expect("the listener was closed by the shutdown");
 }
@@ -349,7 +361,9 @@ fn unix_stream_echo_with_owned_halves() {
 fn bind_and_connect_take_what_std_to_socket_addrs_takes() {
     let rt = runtime(1);
     rt.block_on(async {
-        let listener = TcpListener::bind(String::from("127.0.0.1:0")).await.unwrap();
+        let listener = TcpListener::bind(String::from("127.0.0.1:0"))
+            .await
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
         let accept = spawn(async move {
             for _ in 0..3 {
@@ -357,11 +371,15 @@ fn bind_and_connect_take_what_std_to_socket_addrs_takes() {
             }
         });
         TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        TcpStream::connect(format!("127.0.0.1:{port}")).await.unwrap();
+        TcpStream::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
         // A host name: resolved off the workers.
         TcpStream::connect(("localhost", port)).await.unwrap();
         accept.await.unwrap();
-        let err = TcpStream::connect("no-such-host.invalid:80").await.unwrap_err();
+        let err = TcpStream::connect("no-such-host.invalid:80")
+            .await
+            .unwrap_err();
         assert_ne!(err.kind(), io::ErrorKind::WouldBlock);
     });
 }

@@ -40,6 +40,9 @@ pub fn miri_preempt_seeds(configured: Option<u32>, thorough: bool) -> String {
 /// The `miri`, `miri-seeds` and `miri-preempt` rows.
 pub(super) fn plan_miri(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
     let verify = &pkg.verify;
+    if let Some(reason) = &verify.miri_none_reason {
+        return Plan::NotApplicable(format!("none: {reason}"));
+    }
     if check == Check::MiriSeeds && verify.miri_seeds_filter.is_empty() {
         return Plan::NotApplicable("no miri-seeds-filter: single seed only".to_string());
     }
@@ -173,6 +176,25 @@ mod tests {
     use super::*;
     use crate::metadata::VerifyConfig;
     use crate::toolchain::NightlyState;
+
+    #[test]
+    fn miri_none_makes_every_miri_row_not_applicable() {
+        let ws = workspace();
+        let ctx = context(&ws);
+        let verify = VerifyConfig {
+            miri_none_reason: Some("a proc-macro crate".into()),
+            ..VerifyConfig::default()
+        };
+        let pkg = package(&[], verify);
+        for check in [Check::Miri, Check::MiriSeeds, Check::MiriPreempt] {
+            let planned = plan(check, &pkg, &ctx);
+            assert!(
+                matches!(&planned, Plan::NotApplicable(r) if r == "none: a proc-macro crate"),
+                "{}: {planned:?}",
+                check.name()
+            );
+        }
+    }
 
     #[test]
     fn miri_runs_lib_and_tests_with_extra_flags() {

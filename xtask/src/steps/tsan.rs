@@ -12,6 +12,9 @@ pub const TSAN_OPTIONS: &str = "halt_on_error=1 second_deadlock_stack=1";
 
 /// The `tsan` row.
 pub(super) fn plan_tsan(pkg: &Package, ctx: &Context<'_>) -> Plan {
+    if let Some(reason) = &pkg.verify.tsan_none_reason {
+        return Plan::NotApplicable(format!("none: {reason}"));
+    }
     if let Some(blocker) = ctx.nightly.and_then(|n| n.blocker(&["rust-src"])) {
         return Plan::Fail(blocker);
     }
@@ -53,6 +56,18 @@ mod tests {
     use super::*;
     use crate::metadata::VerifyConfig;
     use crate::toolchain::NightlyState;
+
+    #[test]
+    fn tsan_none_is_not_applicable() {
+        let ws = workspace();
+        let ctx = context(&ws);
+        let verify = VerifyConfig {
+            tsan_none_reason: Some("no threads".into()),
+            ..VerifyConfig::default()
+        };
+        let planned = plan(Check::Tsan, &package(&[], verify), &ctx);
+        assert!(matches!(planned, Plan::NotApplicable(r) if r == "none: no threads"));
+    }
 
     #[test]
     fn tsan_needs_only_rust_src() {

@@ -119,9 +119,14 @@ pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<
 
 /// A host-name lookup, which may block for as long as the resolver takes.
 fn lookup(host: String) -> Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>> {
-    // MERGE-BLOCKING: goes to the blocking pool once it lands.
-    let result = std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect);
-    Box::pin(async move { result })
+    let handle = crate::task::spawn_blocking(move || {
+        std::net::ToSocketAddrs::to_socket_addrs(&host).map(Iterator::collect::<Vec<_>>)
+    });
+    Box::pin(async move {
+        handle
+            .await
+            .map_err(|e| io::Error::other(format!("the address lookup did not finish: {e}")))?
+    })
 }
 
 /// Tries `op` on each address in turn; the last error if none worked.

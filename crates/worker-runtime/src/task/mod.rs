@@ -1,5 +1,6 @@
-//! Tasks: [`spawn`], [`try_spawn`], [`spawn_blocking`], [`try_spawn_blocking`], [`yield_now`], [`JoinHandle`], [`AbortHandle`], [`JoinSet`],
-//! [`Id`], [`task_local!`](crate::task_local) and [`JoinError`], as in `tokio::task`.
+//! Tasks: [`spawn`], [`try_spawn`], [`spawn_blocking`], [`try_spawn_blocking`], [`yield_now`],
+//! [`JoinHandle`], [`AbortHandle`], [`JoinSet`], [`LocalSet`] and [`spawn_local`] (for `!Send`
+//! futures), [`Id`], [`task_local!`](crate::task_local) and [`JoinError`], as in `tokio::task`.
 
 // Inside: one allocation per spawn (header + scheduler + future/output), a state word with a
 // reference count, counted wakers. The *run permission* is the central idea. Whoever set
@@ -14,6 +15,7 @@ mod error;
 mod id;
 mod join;
 mod join_set;
+mod local_set;
 #[cfg(all(test, not(loom)))]
 mod miri_preempt_tests;
 mod raw;
@@ -29,6 +31,7 @@ pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub use join_set::JoinSet;
+pub use local_set::{spawn_local, LocalSet, RunUntil};
 pub(crate) use raw::{drop_contained, wake_contained, Header, RunOutcome};
 pub use spawn::{spawn, try_spawn};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
@@ -55,7 +58,10 @@ pub(crate) struct Notified {
 }
 
 // SAFETY: a task is `Send` (its future and output are `Send`), and the run permission is a unique
-// token: only its holder runs the task.
+// token: only its holder runs the task. A `LocalSet`'s task is not `Send`, but its scheduler keeps
+// its live permissions on the owning thread: one moves to another thread only inside the set's
+// shared queue, which only the owning thread pops, and a foreign thread drops none but void ones
+// (see `raw::allocate_local`).
 unsafe impl Send for Notified {}
 
 impl Notified {
@@ -137,6 +143,26 @@ where
     let raw = raw::allocate(future, scheduler, slot);
     // SAFETY: a fresh task holds SCHEDULED + HANDLE and three references: one each for the
     // permission, the handle and the table.
+    unsafe { (Notified::from_raw(raw), JoinHandle::from_raw(raw), raw) }
+}
+
+/// [`new_task`] for a future that need not be `Send`, with no summary-tree slot: a `LocalSet`'s
+/// task.
+///
+/// # Safety
+/// As [`raw::allocate_local`]: the future is polled and dropped only on the calling thread.
+pub(crate) unsafe fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+) -> (Notified, JoinHandle<F::Output>, NonNull<Header>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded from the caller.
+    let raw = unsafe { raw::allocate_local(future, scheduler, usize::MAX) };
+    // SAFETY: as in `new_task`: SCHEDULED + HANDLE and three references.
     unsafe { (Notified::from_raw(raw), JoinHandle::from_raw(raw), raw) }
 }
 

@@ -73,10 +73,13 @@ struct Cell<F: Future, S> {
 
 struct Ops<F, S>(std::marker::PhantomData<(F, S)>);
 
+// No `Send` bounds here: they are on the constructors. `allocate` requires a `Send` future and
+// output; `allocate_local` has the caller promise that the future is only polled and dropped on
+// one thread.
 impl<F, S> Ops<F, S>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     const VTABLE: Vtable = Vtable {
@@ -355,6 +358,24 @@ pub(crate) fn allocate<F, S>(future: F, scheduler: S, slot: usize) -> NonNull<He
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: the future and its output are `Send`, so any thread may poll or drop them.
+    unsafe { allocate_local(future, scheduler, slot) }
+}
+
+/// [`allocate`] for a future that need not be `Send` (a `LocalSet`'s task).
+///
+/// # Safety
+/// The future is polled and dropped only on the thread that calls this: the scheduler runs every
+/// live run permission of the task on that thread and drops none elsewhere (a permission it
+/// cannot run there is given up with [`Notified::forget_after_shutdown`], after the owning thread
+/// has taken the task over). The output is read by the `JoinHandle`, which is `Send` only if the
+/// output is.
+pub(crate) unsafe fn allocate_local<F, S>(future: F, scheduler: S, slot: usize) -> NonNull<Header>
+where
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     let cell = Box::new(Cell {

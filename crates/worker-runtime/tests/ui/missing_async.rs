@@ -1,0 +1,2 @@
+#[worker_runtime::main]
+fn main() {}

@@ -1,0 +1,4 @@
+#[worker_runtime::test]
+fn adds() {}
+
+fn main() {}

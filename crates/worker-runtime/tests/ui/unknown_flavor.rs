@@ -1,0 +1,2 @@
+#[worker_runtime::main(flavor = "local")]
+async fn main() {}
