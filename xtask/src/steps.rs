@@ -237,17 +237,20 @@ pub fn plan(check: Check, pkg: &Package, ctx: &Context<'_>) -> Plan {
             ),
             "",
         ),
-        Check::Clippy => run(clippy(name), "all-targets, no-deps, -D warnings"),
+        Check::Clippy => run(
+            clippy(name),
+            "all-targets, all features, no-deps, -D warnings",
+        ),
         Check::ClippyLoom => run(clippy(name).rustflags("--cfg loom"), "--cfg loom"),
         Check::Test => Plan::Run {
             commands: vec![(
-                Invocation::new(Program::Cargo, &["test", "-p", name]),
+                Invocation::new(Program::Cargo, &["test", "-p", name, "--all-features"]),
                 Judge::TestsPass,
             )],
             bound: if ctx.thorough {
-                "default targets+doc, VERIFY_THOROUGH=1".to_string()
+                "default targets+doc, all features, VERIFY_THOROUGH=1".to_string()
             } else {
-                "default targets+doc".to_string()
+                "default targets+doc, all features".to_string()
             },
         },
         Check::Loom => loom::plan_loom(pkg, ctx),
@@ -288,6 +291,7 @@ fn clippy(name: &str) -> Invocation {
             "-p",
             name,
             "--all-targets",
+            "--all-features",
             "--no-deps",
             "--",
             "-D",
