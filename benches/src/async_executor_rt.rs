@@ -14,7 +14,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use std::net::{SocketAddr, TcpListener, TcpStream};
+
 use async_executor::{Executor, Task};
+use async_io::Async;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 use crate::runtime::BenchRuntime;
 
@@ -108,6 +112,47 @@ impl BenchRuntime for AsyncExecutorRt {
     /// (which the runner threads' `async_io::block_on` take turns driving).
     async fn sleep(d: Duration) {
         async_io::Timer::after(d).await;
+    }
+
+    type Listener = Async<TcpListener>;
+    type Stream = Async<TcpStream>;
+
+    /// smol's sockets, `async_io::Async`, on async-io's reactor.
+    async fn bind_loopback() -> (Async<TcpListener>, SocketAddr) {
+        let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0)).expect("async-io: bind");
+        let addr = listener
+            .get_ref()
+            .local_addr()
+            .expect("async-io: local_addr");
+        (listener, addr)
+    }
+
+    async fn accept(listener: &Async<TcpListener>) -> Async<TcpStream> {
+        let (stream, _) = listener.accept().await.expect("async-io: accept");
+        stream
+            .get_ref()
+            .set_nodelay(true)
+            .expect("async-io: nodelay");
+        stream
+    }
+
+    async fn connect(addr: SocketAddr) -> Async<TcpStream> {
+        let stream = Async::<TcpStream>::connect(addr)
+            .await
+            .expect("async-io: connect");
+        stream
+            .get_ref()
+            .set_nodelay(true)
+            .expect("async-io: nodelay");
+        stream
+    }
+
+    async fn read<'a>(stream: &'a mut Async<TcpStream>, buf: &'a mut [u8]) -> usize {
+        stream.read(buf).await.expect("async-io: read")
+    }
+
+    async fn write_all<'a>(stream: &'a mut Async<TcpStream>, buf: &'a [u8]) {
+        stream.write_all(buf).await.expect("async-io: write");
     }
 }
 

@@ -9,13 +9,15 @@
 //! under criterion.
 //!
 //! The race's latency and idle rows (timers, idle CPU, wake latency) are
-//! in [`probes`], written once over the same trait.
+//! in [`probes`], the IO rows (TCP echo, hyper HTTP/1) in [`io_probes`], written once over the
+//! same trait.
 //!
 //! [`CONTENDERS`] is the single list of runtimes both harnesses use.
 
 #![warn(missing_docs)]
 
 pub mod async_executor_rt;
+pub mod io_probes;
 pub mod machine_load;
 pub mod ours;
 pub mod probes;

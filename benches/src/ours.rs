@@ -6,6 +6,12 @@
 use std::future::Future;
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
+use worker_runtime::io::{AsyncReadExt, AsyncWriteExt};
+use worker_runtime::net::{TcpListener, TcpStream};
+
+use crate::io_probes::{self, IoRun};
 use crate::runtime::{BenchRuntime, UnwrapJoin};
 
 /// How long dropping an [`Ours`] waits for the workers to stop.
@@ -69,6 +75,40 @@ impl BenchRuntime for Ours {
     /// `worker_runtime::time::sleep`, on the runtime's default tick (64 µs, counted as 2^16 ns).
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
         worker_runtime::time::sleep(d)
+    }
+
+    type Listener = TcpListener;
+    type Stream = TcpStream;
+
+    async fn bind_loopback() -> (TcpListener, SocketAddr) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("ours: bind");
+        let addr = listener.local_addr().expect("ours: local_addr");
+        (listener, addr)
+    }
+
+    async fn accept(listener: &TcpListener) -> TcpStream {
+        let (stream, _) = listener.accept().await.expect("ours: accept");
+        stream.set_nodelay(true).expect("ours: nodelay");
+        stream
+    }
+
+    async fn connect(addr: SocketAddr) -> TcpStream {
+        let stream = TcpStream::connect(addr).await.expect("ours: connect");
+        stream.set_nodelay(true).expect("ours: nodelay");
+        stream
+    }
+
+    async fn read<'a>(stream: &'a mut TcpStream, buf: &'a mut [u8]) -> usize {
+        stream.read(buf).await.expect("ours: read")
+    }
+
+    async fn write_all<'a>(stream: &'a mut TcpStream, buf: &'a [u8]) {
+        stream.write_all(buf).await.expect("ours: write");
+    }
+
+    /// Our `TcpStream` goes to hyper as it is (the `hyper` feature).
+    fn http(&self, conns: usize, requests: usize) -> Option<IoRun> {
+        Some(io_probes::http(self, conns, requests, |s: TcpStream| s))
     }
 }
 

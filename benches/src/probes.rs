@@ -47,11 +47,21 @@ pub enum Probe {
     IdleCpu,
     /// [`WakeProbe`] samples, [`WAKE_SAMPLES_PER_RUN`] per timed round.
     WakeLatency,
+    /// [`crate::io_probes::echo`]: TCP echo over loopback.
+    Echo,
+    /// [`crate::io_probes::http`]: hyper's HTTP/1 hello world (ours and tokio).
+    Http,
 }
 
 impl Probe {
     /// Every probe, in table order.
-    pub const ALL: [Probe; 3] = [Probe::Timers, Probe::IdleCpu, Probe::WakeLatency];
+    pub const ALL: [Probe; 5] = [
+        Probe::Timers,
+        Probe::IdleCpu,
+        Probe::WakeLatency,
+        Probe::Echo,
+        Probe::Http,
+    ];
 
     /// The name used in tables and `--only`.
     pub fn name(self) -> &'static str {
@@ -59,6 +69,8 @@ impl Probe {
             Probe::Timers => "timers",
             Probe::IdleCpu => "idle_cpu",
             Probe::WakeLatency => "wake_latency",
+            Probe::Echo => "echo",
+            Probe::Http => "http",
         }
     }
 

@@ -4,6 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::io_probes::{
+    IoRun, ECHO_CONNS, ECHO_LEN, ECHO_ROUND_TRIPS, HTTP_CONNS, HTTP_REQUESTS, IO_RATIO_TARGET,
+};
 use crate::machine_load::CpuSnapshot;
 use crate::probes::{
     IdleTimers, Probe, IDLE_CPU_TARGET, IDLE_SETTLE, IDLE_WINDOW, TIMER_DELAY, TIMER_TASKS,
@@ -162,6 +165,7 @@ fn metric_row(
             })
             .collect(),
         target_below,
+        ratio_below: None,
     }
 }
 
@@ -273,12 +277,73 @@ pub fn race_wake_latency(config: &RaceConfig) -> Vec<MetricRow> {
     ]
 }
 
+/// The wall-time and latency lines of an IO row: the median wall time over the timed runs and
+/// the latency percentiles of every round trip (or request) of every timed run. Runtimes without
+/// a run (no hyper adapter) are left out of the row.
+fn io_rows(
+    probe: Probe,
+    what: &str,
+    ids: &[(&'static str, bool)],
+    runs: Vec<Vec<Option<IoRun>>>,
+) -> Vec<MetricRow> {
+    let (mut with, mut wall, mut median, mut p99) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (&id, runs) in ids.iter().zip(runs) {
+        let runs: Option<Vec<IoRun>> = runs.into_iter().collect();
+        let Some(runs) = runs else { continue };
+        with.push(id);
+        let walls: Vec<Duration> = runs.iter().map(|r| r.wall).collect();
+        wall.push(millis(
+            Summary::of(&walls)
+                .expect("race: runs must be at least 1")
+                .median,
+        ));
+        let mut all: Vec<Duration> = runs.into_iter().flat_map(|r| r.latency).collect();
+        let p = Percentiles::of(&mut all).expect("race: an IO run did no round trip");
+        median.push(micros(p.median));
+        p99.push(micros(p.p99));
+    }
+    let mut rows = vec![
+        metric_row(probe, what, "ms", &with, wall, None),
+        metric_row(probe, "latency median", "µs", &with, median, None),
+        metric_row(probe, "latency p99", "µs", &with, p99, None),
+    ];
+    rows[0].ratio_below = Some(IO_RATIO_TARGET);
+    rows[2].ratio_below = Some(1.0);
+    rows
+}
+
+/// Races [`Probe::Echo`]: fresh runtimes, rounds as in [`race_workload`].
+pub fn race_echo(config: &RaceConfig) -> Vec<MetricRow> {
+    let runtimes = contenders(config.workers);
+    let runs = interleaved(&runtimes, config, |rt| {
+        Some(rt.echo(ECHO_CONNS, ECHO_ROUND_TRIPS, ECHO_LEN))
+    });
+    let ids: Vec<_> = runtimes.iter().map(|r| (r.name(), r.is_ours())).collect();
+    drop(runtimes);
+    let what = format!("wall, {ECHO_CONNS} conns x {ECHO_ROUND_TRIPS} RT of {ECHO_LEN} B");
+    io_rows(Probe::Echo, &what, &ids, runs)
+}
+
+/// Races [`Probe::Http`]: fresh runtimes, rounds as in [`race_workload`]; runtimes without a
+/// hyper adapter are skipped.
+pub fn race_http(config: &RaceConfig) -> Vec<MetricRow> {
+    let runtimes = contenders(config.workers);
+    let runs = interleaved(&runtimes, config, |rt| rt.http(HTTP_CONNS, HTTP_REQUESTS));
+    let ids: Vec<_> = runtimes.iter().map(|r| (r.name(), r.is_ours())).collect();
+    drop(runtimes);
+    let what = format!("wall, {HTTP_CONNS} conns x {HTTP_REQUESTS} GET");
+    io_rows(Probe::Http, &what, &ids, runs)
+}
+
 /// Races one probe; its table lines.
 pub fn race_probe(probe: Probe, config: &RaceConfig) -> Vec<MetricRow> {
     match probe {
         Probe::Timers => race_timers(config),
         Probe::IdleCpu => race_idle_cpu(config),
         Probe::WakeLatency => race_wake_latency(config),
+        Probe::Echo => race_echo(config),
+        Probe::Http => race_http(config),
     }
 }
 

@@ -201,6 +201,9 @@ pub struct MetricRow {
     pub cells: Vec<MetricCell>,
     /// Our figure must stay below this, if the row has a target.
     pub target_below: Option<f64>,
+    /// Our figure over the best peer's must stay at or below this, if the row has such a target
+    /// (the IO rows: wall time at most 0.9x, p99 latency below the peer's).
+    pub ratio_below: Option<f64>,
 }
 
 impl MetricRow {
@@ -219,6 +222,14 @@ impl MetricRow {
     /// Whether our figure is below the target; `None` without a target or
     /// without ours.
     pub fn passes(&self) -> Option<bool> {
+        if let Some(limit) = self.ratio_below {
+            let (ratio, _) = self.ratio()?;
+            return Some(if limit >= 1.0 {
+                ratio < limit
+            } else {
+                ratio <= limit
+            });
+        }
         let target = self.target_below?;
         let ours = self.cells.iter().find(|c| c.is_ours)?;
         Some(ours.value < target)
@@ -263,7 +274,12 @@ pub fn render_metrics(rows: &[MetricRow]) -> String {
             None if row.cells.iter().all(|c| !c.is_ours) => "ours: not wired yet".into(),
             None => "-".into(),
         });
-        line.push(row.target_below.map_or("-".into(), |t| format!("< {t}")));
+        line.push(match (row.target_below, row.ratio_below) {
+            (Some(t), _) => format!("< {t}"),
+            (None, Some(r)) if r >= 1.0 => "ratio < 1".into(),
+            (None, Some(r)) => format!("ratio <= {r}"),
+            (None, None) => "-".into(),
+        });
         line.push(
             match row.passes() {
                 Some(true) => "pass",
@@ -357,6 +373,7 @@ mod tests {
                 })
                 .collect(),
             target_below,
+            ratio_below: None,
         }
     }
 

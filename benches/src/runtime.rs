@@ -10,8 +10,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::io_probes::{self, IoRun};
 use crate::probes::{self, IdleTimers, TimerRun, WakeProbe};
 use crate::workloads::Workload;
+use std::net::SocketAddr;
 
 /// One async runtime under test, as seen by the workloads.
 ///
@@ -62,6 +64,37 @@ pub trait BenchRuntime: Send + Sync + Sized + 'static {
     /// The runtime's native timer: a future that completes once `d` has
     /// passed since this call (never earlier). Dropping it cancels the timer.
     fn sleep(d: Duration) -> impl Future<Output = ()> + Send;
+
+    /// A listening TCP socket of this runtime (the IO rows).
+    type Listener: Send + 'static;
+    /// A connected TCP stream of this runtime, `TCP_NODELAY` set.
+    type Stream: Send + Unpin + 'static;
+
+    /// Binds a listener on 127.0.0.1, port chosen by the system.
+    fn bind_loopback() -> impl Future<Output = (Self::Listener, SocketAddr)> + Send;
+
+    /// The next connection on `listener`.
+    fn accept(listener: &Self::Listener) -> impl Future<Output = Self::Stream> + Send + '_;
+
+    /// Connects to `addr`.
+    fn connect(addr: SocketAddr) -> impl Future<Output = Self::Stream> + Send;
+
+    /// Reads some bytes (0 at the end of the stream); panics on an error.
+    fn read<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = usize> + Send + 'a;
+
+    /// Writes all of `buf`; panics on an error.
+    fn write_all<'a>(
+        stream: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = ()> + Send + 'a;
+
+    /// Runs [`io_probes::http`] once, if this runtime can serve hyper (`None` otherwise).
+    fn http(&self, _conns: usize, _requests: usize) -> Option<IoRun> {
+        None
+    }
 }
 
 /// Adapts a join handle whose output is `Result<T, E>` (tokio-shaped) into
@@ -108,6 +141,12 @@ pub trait Contender {
     /// Starts a [`WakeProbe`]: a task parked on this runtime, woken from the
     /// calling (plain) thread one sample at a time.
     fn wake_probe(&self) -> WakeProbe;
+
+    /// Runs [`io_probes::echo`] once.
+    fn echo(&self, conns: usize, rounds: usize, len: usize) -> IoRun;
+
+    /// Runs [`io_probes::http`] once, if this runtime has a hyper adapter.
+    fn http(&self, conns: usize, requests: usize) -> Option<IoRun>;
 }
 
 impl<R: BenchRuntime> Contender for R {
@@ -133,5 +172,13 @@ impl<R: BenchRuntime> Contender for R {
 
     fn wake_probe(&self) -> WakeProbe {
         WakeProbe::start(self)
+    }
+
+    fn echo(&self, conns: usize, rounds: usize, len: usize) -> IoRun {
+        io_probes::echo(self, conns, rounds, len)
+    }
+
+    fn http(&self, conns: usize, requests: usize) -> Option<IoRun> {
+        BenchRuntime::http(self, conns, requests)
     }
 }

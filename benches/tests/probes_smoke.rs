@@ -58,6 +58,23 @@ fn contenders_run_every_probe() {
 }
 
 #[test]
+fn contenders_run_the_io_rows() {
+    for rt in benches::contenders(2) {
+        let run = rt.echo(4, 5, 32);
+        assert_eq!(run.latency.len(), 20, "{}: echo round trips", rt.name());
+        if let Some(run) = rt.http(3, 4) {
+            assert_eq!(run.latency.len(), 12, "{}: http requests", rt.name());
+        } else {
+            assert_eq!(
+                rt.name(),
+                "async-executor",
+                "only async-executor has no hyper adapter"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_probe_without_samples_finishes() {
     let rt = TokioRt::with_workers(1);
     assert_eq!(WakeProbe::start(&rt).finish(), 0);
@@ -103,6 +120,7 @@ mod negative_control {
         fn sleep(_d: Duration) -> impl Future<Output = ()> + Send {
             std::future::ready(())
         }
+        benches::tokio_net_items!();
     }
 
     #[test]

@@ -102,6 +102,16 @@ mod negative_control {
         fn sleep(d: Duration) -> impl Future<Output = ()> + Send {
             TokioRt::sleep(d)
         }
+        benches::tokio_net_items!();
+    }
+
+    /// A server connection task that is never run: the echo check must catch it (the client's
+    /// read sees the connection close early, or never completes its round trip).
+    #[test]
+    #[should_panic(expected = "benchmark task failed")]
+    fn lost_echo_server_task_is_detected() {
+        let rt = LosesDetached::with_workers(2);
+        benches::io_probes::echo(&rt, 2, 3, 16);
     }
 
     #[test]
