@@ -152,6 +152,7 @@ where
                             .body(Empty::<Bytes>::new())
                             .expect("http: building a request");
                         let t = Instant::now();
+                        sender.ready().await.expect("http: connection closed");
                         let resp = sender
                             .send_request(req)
                             .await

@@ -72,6 +72,8 @@ fn http1_round_trips_server_and_client_on_our_runtime() {
         let (mut sender, conn) = hyper::client::conn::http1::handshake(stream).await.unwrap();
         spawn(conn);
         for i in 0..20 {
+            // HTTP/1: one request at a time; `ready` waits until the previous one is done.
+            sender.ready().await.unwrap();
             let resp = sender
                 .send_request(post(&format!("/r{i}"), format!("body {i}")))
                 .await

@@ -314,7 +314,12 @@ pub(crate) fn finish_and_wake(shared: &Shared, mut turn: Turn<'_>) -> usize {
         .io_driver_if_started()
         .is_some_and(|d| d.registrations() > 0)
     {
-        shared.timers.wake_service_if_late(now);
+        // Only a service that plans no look within the longest unpolled time it allows needs a
+        // wake-up (see `service::io_watch`).
+        let limit = shared.timers.grace_ns() * crate::service::IO_WATCH_MAX_PERIOD_GRACES;
+        shared
+            .timers
+            .wake_service_if_late(now.saturating_add(limit));
     }
     for waker in wake {
         wake_contained(waker);

@@ -246,6 +246,36 @@ impl Registration {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for a read or write of `len` bytes: a transfer shorter than
+    /// `len` means the socket's buffer ran dry (or full), so the readiness is cleared at once
+    /// (unless a newer event arrived) and the next operation waits for the next event instead of
+    /// making a syscall only to get `WouldBlock`.
+    pub(crate) fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = match self.io.poll_ready(cx, dir) {
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.io.clear_readiness(event);
+                }
+                Ok(n) if n > 0 && n < len => {
+                    self.io.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Waits for readiness in `dir` without doing anything (`readable()` / `writable()`).
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
         self.io.poll_ready(cx, dir).map_ok(|_| ())

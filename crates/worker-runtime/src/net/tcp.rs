@@ -259,7 +259,9 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         self.io
             .registration()
-            .poll_io(cx, Direction::Read, || self.io.source().read(buf))
+            .poll_transfer(cx, Direction::Read, buf.len(), || {
+                self.io.source().read(buf)
+            })
     }
 
     /// Polls a write of `buf`.
@@ -270,7 +272,9 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         self.io
             .registration()
-            .poll_io(cx, Direction::Write, || self.io.source().write(buf))
+            .poll_transfer(cx, Direction::Write, buf.len(), || {
+                self.io.source().write(buf)
+            })
     }
 
     /// Polls a vectored write.
@@ -279,9 +283,12 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(cx, Direction::Write, || {
-            self.io.source().write_vectored(bufs)
-        })
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.io
+            .registration()
+            .poll_transfer(cx, Direction::Write, len, || {
+                self.io.source().write_vectored(bufs)
+            })
     }
 
     /// Shuts the writing side down (FIN).
@@ -304,7 +311,9 @@ impl TcpStream {
         let fd = self.io.source().as_raw_fd();
         self.io
             .registration()
-            .poll_io(cx, Direction::Read, || crate::net::recv_uninit(fd, buf))
+            .poll_transfer(cx, Direction::Read, buf.len(), || {
+                crate::net::recv_uninit(fd, buf)
+            })
     }
 }
 

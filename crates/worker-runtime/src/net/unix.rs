@@ -152,7 +152,9 @@ impl UnixStream {
     ) -> Poll<io::Result<usize>> {
         self.io
             .registration()
-            .poll_io(cx, Direction::Read, || self.io.source().read(buf))
+            .poll_transfer(cx, Direction::Read, buf.len(), || {
+                self.io.source().read(buf)
+            })
     }
 
     pub(crate) fn poll_write_priv(
@@ -162,7 +164,9 @@ impl UnixStream {
     ) -> Poll<io::Result<usize>> {
         self.io
             .registration()
-            .poll_io(cx, Direction::Write, || self.io.source().write(buf))
+            .poll_transfer(cx, Direction::Write, buf.len(), || {
+                self.io.source().write(buf)
+            })
     }
 
     pub(crate) fn poll_write_vectored_priv(
@@ -170,9 +174,12 @@ impl UnixStream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.io.registration().poll_io(cx, Direction::Write, || {
-            self.io.source().write_vectored(bufs)
-        })
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.io
+            .registration()
+            .poll_transfer(cx, Direction::Write, len, || {
+                self.io.source().write_vectored(bufs)
+            })
     }
 
     pub(crate) fn shutdown_write(&self) -> io::Result<()> {
@@ -193,7 +200,9 @@ impl UnixStream {
         let fd = self.io.source().as_raw_fd();
         self.io
             .registration()
-            .poll_io(cx, Direction::Read, || crate::net::recv_uninit(fd, buf))
+            .poll_transfer(cx, Direction::Read, buf.len(), || {
+                crate::net::recv_uninit(fd, buf)
+            })
     }
 }
 

@@ -28,6 +28,9 @@ use signal_waker::SignalWaker;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Search rounds before parking when sockets are open and nobody waits in the IO driver.
+const IO_SPIN_ROUNDS: u32 = 4;
+
 /// Consecutive LIFO-slot polls before the worker looks elsewhere.
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
@@ -138,9 +141,22 @@ impl Worker {
                     }
                 }
                 None if st.idle_rounds < SEARCH_ROUNDS_BEFORE_PARK => {
-                    if st.idle_rounds == 0 && (self.check_timers(st) > 0 || self.poll_io_now() > 0)
-                    {
+                    if st.idle_rounds == 0 && self.check_timers(st) > 0 {
                         continue;
+                    }
+                    if st.idle_rounds == 0 {
+                        match self.shared.io_driver_if_started() {
+                            Some(d) if d.registrations() > 0 && !d.is_held() => {
+                                if io_driver::poll_now(&self.shared, d) > 0 {
+                                    continue;
+                                }
+                                // Sockets are open and nobody waits in the driver: park in it
+                                // now rather than spin (its events arrive there first).
+                                st.idle_rounds = SEARCH_ROUNDS_BEFORE_PARK - IO_SPIN_ROUNDS;
+                                continue;
+                            }
+                            _ => {}
+                        }
                     }
                     if st.idle_rounds == 0 && self.retiring() {
                         return;

@@ -20,6 +20,7 @@
 //! message to a vacant slot and a worker that retired. Shutdown releases its permit.
 
 mod io_watch;
+pub(crate) use io_watch::MAX_PERIOD_GRACES as IO_WATCH_MAX_PERIOD_GRACES;
 pub(crate) mod pool;
 mod scaling;
 
@@ -43,6 +44,7 @@ impl WorkerService {
         let shared = &self.shared;
         let timers = &shared.timers;
         let mut scaler = scaling::Scaler::default();
+        let mut io_watch = io_watch::IoWatch::default();
         let mut due = Vec::new();
         // A running worker's timers are the service's business only once `grace_ns` overdue; a
         // vacant slot's are due on time.
@@ -83,7 +85,7 @@ impl WorkerService {
                 }
             }
             let scale_at = scaler.decide(shared, now);
-            let io_at = io_watch::look(shared, now);
+            let io_at = io_watch.look(shared, now);
             // Never plan sooner than one tick ahead: an owner that holds its lock right now, or a
             // timer that stays overdue, is looked at again then, without spinning.
             let min_next = now.saturating_add(timers.tick_ns());
@@ -92,9 +94,9 @@ impl WorkerService {
                 .min(scale_at)
                 .min(io_at)
                 .max(min_next);
-            let io_before = io_watch::next_look(shared);
+            let io_before = io_watch.next_look(shared);
             if (timers.plan_service_wake(at, grace_of) < at
-                || io_watch::next_look(shared) < io_before)
+                || io_watch.next_look(shared) < io_before)
                 && at != min_next
             {
                 // A timer became due, or the driver was let go, before the plan while it was
