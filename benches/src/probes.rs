@@ -126,13 +126,16 @@ pub fn timers<R: BenchRuntime>(rt: &R, tasks: usize, delay: Duration) -> TimerRu
     TimerRun { wall, lateness }
 }
 
-/// Which timers are pending while [`idle_cpu`] measures.
+/// Which timers (or sockets) are pending while [`idle_cpu`] measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdleTimers {
     /// No timer at all.
     None,
     /// One task parked in a [`FAR_SLEEP`].
     FarSleep,
+    /// One task parked in `accept` on a loopback listener nobody connects to (the runtime's IO
+    /// driver exists and has a registration), no timer.
+    OpenListener,
 }
 
 /// (i) The CPU time (user plus system, all threads of this process) used
@@ -171,6 +174,19 @@ pub fn idle_cpu<R: BenchRuntime>(
             block_on(started_rx).expect("idle_cpu: the far-sleep task died");
             Some(handle)
         }
+        IdleTimers::OpenListener => {
+            let (started_tx, started_rx) = oneshot::channel::<()>();
+            let ended = Arc::clone(&ended);
+            let handle = rt.spawn(async move {
+                let (listener, _) = R::bind_loopback().await;
+                // The plain thread waits for this send, so it cannot be gone.
+                started_tx.send(()).expect("idle_cpu: plain thread gone");
+                let _ = R::accept(&listener).await;
+                ended.store(true, Ordering::SeqCst);
+            });
+            block_on(started_rx).expect("idle_cpu: the listener task died");
+            Some(handle)
+        }
     };
     std::thread::sleep(settle);
     let before = process_cpu_time();
@@ -178,7 +194,7 @@ pub fn idle_cpu<R: BenchRuntime>(
     let used = process_cpu_time().saturating_sub(before);
     assert!(
         !ended.load(Ordering::SeqCst),
-        "idle_cpu: a {FAR_SLEEP:?} sleep ended within {:?}",
+        "idle_cpu: a {FAR_SLEEP:?} sleep ended (or a connection was accepted) within {:?}",
         settle + window
     );
     drop(sleeper);

@@ -212,7 +212,8 @@ pub fn race_timers(config: &RaceConfig) -> Vec<MetricRow> {
 /// started), one [`IDLE_WINDOW`] without timers, then one with a far sleep,
 /// then that runtime is shut down. Independent of `runs` and `warmups`.
 pub fn race_idle_cpu(config: &RaceConfig) -> Vec<MetricRow> {
-    let (mut ids, mut none, mut far) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ids, mut none, mut far, mut listener) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for start in CONTENDERS {
         let rt = start(config.workers);
         ids.push((rt.name(), rt.is_ours()));
@@ -226,6 +227,11 @@ pub fn race_idle_cpu(config: &RaceConfig) -> Vec<MetricRow> {
             IDLE_WINDOW,
             IdleTimers::FarSleep,
         )));
+        listener.push(millis(rt.idle_cpu(
+            IDLE_SETTLE,
+            IDLE_WINDOW,
+            IdleTimers::OpenListener,
+        )));
     }
     // The label below names the window.
     const _: () = assert!(IDLE_WINDOW.as_secs() == 2 && IDLE_WINDOW.subsec_nanos() == 0);
@@ -234,6 +240,14 @@ pub fn race_idle_cpu(config: &RaceConfig) -> Vec<MetricRow> {
     vec![
         metric_row(Probe::IdleCpu, "no timers", unit, &ids, none, target),
         metric_row(Probe::IdleCpu, "one 1 h sleep", unit, &ids, far, target),
+        metric_row(
+            Probe::IdleCpu,
+            "a listener open",
+            unit,
+            &ids,
+            listener,
+            target,
+        ),
     ]
 }
 

@@ -24,6 +24,7 @@ fn all_small<R: BenchRuntime>() {
     let window = Duration::from_millis(30);
     idle_cpu(&rt, settle, window, IdleTimers::None);
     idle_cpu(&rt, settle, window, IdleTimers::FarSleep);
+    idle_cpu(&rt, settle, window, IdleTimers::OpenListener);
     let mut probe = WakeProbe::start(&rt);
     for _ in 0..50 {
         probe.sample(Duration::from_micros(200));
@@ -131,7 +132,7 @@ mod negative_control {
     }
 
     #[test]
-    #[should_panic(expected = "sleep ended within")]
+    #[should_panic(expected = "sleep ended (or a connection was accepted) within")]
     fn an_early_far_sleep_is_detected() {
         let rt = EarlyTimer::with_workers(2);
         idle_cpu(

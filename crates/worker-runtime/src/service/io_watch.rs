@@ -8,12 +8,12 @@
 //! ticks, at least 1 ms) and doubles with every look that finds nothing to do: up to
 //! [`MAX_PERIOD_GRACES`] graces while the workers keep polling the driver themselves (a busy
 //! server: at most a few hundred service wake-ups a second, and an event waits at most about that
-//! many milliseconds when every worker gets stuck in user code), and up to 64 graces while a
-//! parked worker holds the driver and nobody lets go of it (an idle server: a few wake-ups a
-//! second). A holder that lets go of the driver while the service plans to look later than
-//! [`MAX_PERIOD_GRACES`] graces ahead wakes it (`Timers::wake_service_if_late`), and the service
-//! re-checks after publishing its plan, so neither side misses the other. With no socket
-//! registered the service does not watch at all.
+//! many milliseconds when every worker gets stuck in user code). While a parked worker holds the
+//! driver and nobody has let go of it since the previous look (an idle server), the holder sees
+//! every event itself and the service sleeps untimed. A holder that lets go of the driver while
+//! the service plans to look later than [`MAX_PERIOD_GRACES`] graces ahead (or not at all) wakes
+//! it (`Timers::wake_service_if_late`), and the service re-checks after publishing its plan, so
+//! neither side misses the other. With no socket registered the service does not watch at all.
 
 use crate::io::driver as io_driver;
 use crate::scheduler::idle;
@@ -23,9 +23,6 @@ use crate::time::driver::NO_DEADLINE;
 /// The longest the driver may go unpolled while sockets are registered before the service acts,
 /// in graces (the watch period while the driver is busy).
 pub(crate) const MAX_PERIOD_GRACES: u64 = 4;
-/// The longest the service sleeps between looks at a driver that a parked worker holds and
-/// nobody has let go of since the previous look (an idle server), in graces.
-const MAX_IDLE_PERIOD_GRACES: u64 = 64;
 
 /// The watch's state between looks.
 #[derive(Debug, Default)]
@@ -79,15 +76,17 @@ impl IoWatch {
             }
             return now.saturating_add(grace);
         }
-        let cap = if released != self.last_released {
-            // Polled by the workers since the previous look: a busy driver.
-            MAX_PERIOD_GRACES
-        } else {
-            // Held by a parked worker and never let go since: an idle one.
-            MAX_IDLE_PERIOD_GRACES
-        };
+        let quiet = released == self.last_released;
         self.last_released = released;
-        self.period = (self.period.max(grace) * 2).min(grace * cap);
+        if held && quiet {
+            // A parked worker waits in the driver and nobody has let go of it since the previous
+            // look (an idle server): nothing to watch until a holder lets go, which wakes the
+            // service (see the module docs).
+            self.period = grace;
+            return NO_DEADLINE;
+        }
+        // Polled by the workers since the previous look: a busy driver.
+        self.period = (self.period.max(grace) * 2).min(grace * MAX_PERIOD_GRACES);
         if held {
             now.saturating_add(self.period)
         } else {
