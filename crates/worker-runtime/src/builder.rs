@@ -142,6 +142,23 @@ impl Builder {
         self
     }
 
+    /// Accepted for tokio compatibility; does nothing. Timers and IO are always available: the
+    /// timer wheels cost nothing until a timer is set, and the IO driver (an epoll instance) is
+    /// created by the first socket, so a runtime that never opens one never polls.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility; does nothing (see [`enable_all`](Self::enable_all)).
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility; does nothing (see [`enable_all`](Self::enable_all)).
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
     /// Most tasks alive at once, `1..=2^30`; beyond it `try_spawn` returns
     /// [`SpawnError::AtCapacity`](crate::SpawnError::AtCapacity).
     pub fn max_tasks(&mut self, n: usize) -> &mut Self {

@@ -51,6 +51,14 @@
 //!   future's or an output's `Drop`, in a panic payload's `Drop` or in a `JoinHandle`'s waker
 //!   never ends a worker (a panicking task's `JoinHandle` gives `JoinError::Panic`, as in tokio).
 //!
+//! * IO ([`net`], [`io`]): one IO driver per runtime on mio, created by the first socket. A worker
+//!   that runs out of work and finds the driver free waits in it (with its next timer deadline as
+//!   the timeout) instead of on its futex, and is woken through the driver's eventfd; the driver is
+//!   never held while user code runs, busy workers poll it every 61 polls, and the service thread
+//!   polls it when every worker is busy, so an event never waits behind a long poll. The `tokio-io`
+//!   feature adds tokio's IO traits to the streams, the `hyper` feature hyper 1.x's (and
+//!   `worker_runtime::hyper::{Executor, Timer}`). Design: docs/io.md in the repository.
+//!
 //! Dropping a [`Runtime`] (or [`Runtime::shutdown_timeout`]) refuses new spawns, cancels every task
 //! that is not running (its future is dropped, its `JoinHandle` resolves to a cancelled
 //! [`JoinError`]), wakes the workers and waits for them to leave; `shutdown_timeout` waits at most
@@ -59,7 +67,8 @@
 //! deadline (without one on drop, as in tokio), and the [`ShutdownOutcome`] counts those left
 //! running. Dropped inside one of its own tasks, a runtime does the same but waits for no thread;
 //! dropped inside one of its blocking closures, it waits for every thread but that one.
-//! Pending timers go with their tasks; no timer keeps a runtime alive.
+//! Pending timers go with their tasks; no timer keeps a runtime alive. Every wait on one of its
+//! sockets ends with an error, in a task or in another executor.
 //!
 //! Not there yet: `block_in_place`, `metrics()`.
 //!
