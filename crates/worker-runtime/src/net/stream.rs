@@ -84,11 +84,11 @@ macro_rules! stream_halves {
             }
         }
 
-        /// The read half of [`$stream::split`].
+        #[doc = concat!("The read half of [`", stringify!($stream), "::split`].")]
         #[derive(Debug)]
         pub struct ReadHalf<'a>(&'a $stream);
 
-        /// The write half of [`$stream::split`].
+        #[doc = concat!("The write half of [`", stringify!($stream), "::split`].")]
         #[derive(Debug)]
         pub struct WriteHalf<'a>(&'a $stream);
 
@@ -126,13 +126,13 @@ macro_rules! stream_halves {
             }
         }
 
-        /// The owned read half of [`$stream::into_split`].
+        #[doc = concat!("The owned read half of [`", stringify!($stream), "::into_split`].")]
         #[derive(Debug)]
         pub struct OwnedReadHalf {
             inner: ::std::sync::Arc<$stream>,
         }
 
-        /// The owned write half of [`$stream::into_split`]; dropping it shuts the writing side down.
+        #[doc = concat!("The owned write half of [`", stringify!($stream), "::into_split`]; dropping it shuts the writing side down.")]
         #[derive(Debug)]
         pub struct OwnedWriteHalf {
             inner: ::std::sync::Arc<$stream>,

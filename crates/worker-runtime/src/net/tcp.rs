@@ -104,7 +104,7 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-/// A TCP connection, as `tokio::net::TcpStream`: `futures-io` [`AsyncRead`] / [`AsyncWrite`]
+/// A TCP connection, as `tokio::net::TcpStream`: `futures-io` [`AsyncRead`](crate::io::AsyncRead) / [`AsyncWrite`](crate::io::AsyncWrite)
 /// (and tokio's and hyper's with the `tokio-io` and `hyper` features); the extension traits of
 /// [`io`](crate::io) give it `read`, `write_all` and the rest.
 pub struct TcpStream {
