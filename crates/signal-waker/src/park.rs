@@ -97,6 +97,9 @@ impl SignalWaker {
     /// permit was taken (before or after the wait), `false` if `wait` returned without one (its
     /// own timeout or its own event: the caller looks at what it was waiting for).
     ///
+    /// `wait` should not unwind: a panic in it leaves the thread counted as a sleeper, so later
+    /// releases call the hook for nobody (harmless, but wasted).
+    ///
     /// # Panics
     /// If no external-unpark hook has been set: a sleeper nobody can wake would be a lost wakeup.
     pub fn park_external(&self, wait: impl FnOnce()) -> bool {
@@ -110,23 +113,15 @@ impl SignalWaker {
         self.sleepers.fetch_add(EXTERNAL_SLEEPER, Ordering::SeqCst);
         // `NEGATIVE_CONTROL=external_recheck` (loom runs only) drops this re-check: a permit
         // released after the first try but before the announcement is never seen, and the wait
-        // is never cut short (`worker-runtime`'s `loom_io_park` must then deadlock).
+        // is never cut short (`loom_external_park` must then deadlock).
         if !negative_control("external_recheck") && self.try_acquire() {
             self.sleepers.fetch_sub(EXTERNAL_SLEEPER, Ordering::SeqCst);
             return true;
         }
-        // The sleeper count must come down even if `wait` unwinds.
-        struct Announced<'a>(&'a SignalWaker);
-        impl Drop for Announced<'_> {
-            fn drop(&mut self) {
-                self.0
-                    .sleepers
-                    .fetch_sub(EXTERNAL_SLEEPER, Ordering::SeqCst);
-            }
-        }
-        let announced = Announced(self);
         wait();
-        drop(announced);
+        // Exactly one decrement per increment (no drop guard: under loom a guard would run during
+        // a deadlock's unwind and abort the model instead of failing it).
+        self.sleepers.fetch_sub(EXTERNAL_SLEEPER, Ordering::SeqCst);
         self.try_acquire()
     }
 
