@@ -261,6 +261,14 @@ impl Turn<'_> {
         if !std::mem::take(&mut state.polled) {
             return 0;
         }
+        if state.events.is_empty() {
+            return 0;
+        }
+        // A registrant initialises its record, then inserts it into `live` under this lock, and
+        // only then hands its address to epoll; taking the lock once here orders every record a
+        // token of this batch can point to before our accesses (the kernel's ordering between
+        // `epoll_ctl` and `epoll_wait` is invisible to ThreadSanitizer, this lock is not).
+        drop(lock(&self.driver.live));
         let mut dispatched = 0;
         for event in state.events.iter() {
             let token = event.token();
