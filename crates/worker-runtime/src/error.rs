@@ -111,7 +111,8 @@ impl TryCurrentError {
 impl fmt::Display for TryCurrentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "there is no worker-runtime on this thread: call this from a task, inside              Runtime::block_on, or after Runtime::enter / Handle::enter",
+            "there is no worker-runtime on this thread: call this from a task, inside \
+             Runtime::block_on, or after Runtime::enter / Handle::enter",
         )
     }
 }
