@@ -7,10 +7,11 @@ use crate::error::ConfigError;
 pub const DEFAULT_MAX_TASKS: usize = 1 << 20;
 
 /// Largest `max_tasks` accepted: 2^31 (slot indices are `u32`; the leaf directory is allocated up
-/// front at 8 bytes per 4096 slots, 4 MiB at this limit).
+/// front at 8 bytes per 4096 slots, 4 MiB of address space at this limit, zeroed and so untouched
+/// until leaves are installed).
 pub const MAX_TASKS_LIMIT: usize = 1 << 31;
 
-/// Largest `max_workers` accepted (the published assignment packs the worker count in 16 bits,
+/// Largest `max_workers` accepted (the published assignment packs the worker count in 13 bits,
 /// and each worker costs one [`SignalWaker`](signal_waker::SignalWaker)).
 pub const MAX_WORKERS_LIMIT: usize = 4096;
 
@@ -34,6 +35,12 @@ pub struct SummaryTreeConfig {
     /// Workers that own partitions at first (`1..=max_workers`); change it later with
     /// [`SummaryTree::set_active_workers`](crate::SummaryTree::set_active_workers).
     pub active_workers: usize,
+    /// Slots the partitions cover at first (`1..=max_tasks`, rounded up to whole leaves; `None`:
+    /// all of `max_tasks`). When every covered slot is reserved, a reservation doubles the
+    /// covered leaves (up to `max_tasks`) with one published assignment and a re-sync, as a
+    /// rebalance does, so a large `max_tasks` costs nothing in the partitions' scans until the
+    /// tasks are there.
+    pub initial_tasks: Option<usize>,
 }
 
 impl SummaryTreeConfig {
@@ -43,7 +50,14 @@ impl SummaryTreeConfig {
             max_tasks: DEFAULT_MAX_TASKS,
             max_workers,
             active_workers: max_workers,
+            initial_tasks: None,
         }
+    }
+
+    /// Sets [`initial_tasks`](Self::initial_tasks).
+    pub fn initial_tasks(mut self, initial_tasks: usize) -> SummaryTreeConfig {
+        self.initial_tasks = Some(initial_tasks);
+        self
     }
 
     /// Sets [`max_tasks`](Self::max_tasks).
@@ -63,6 +77,9 @@ impl SummaryTreeConfig {
         ConfigError::check("max_tasks", self.max_tasks, 1..=MAX_TASKS_LIMIT)?;
         ConfigError::check("max_workers", self.max_workers, 1..=MAX_WORKERS_LIMIT)?;
         ConfigError::check("active_workers", self.active_workers, 1..=self.max_workers)?;
+        if let Some(initial) = self.initial_tasks {
+            ConfigError::check("initial_tasks", initial, 1..=self.max_tasks)?;
+        }
         Ok(())
     }
 }

@@ -18,7 +18,8 @@ impl SummaryTree {
     ///    current assignment;
     /// 4. a non-zero partition summary has `STATUS_BIT_PARTITION` set in the same waker;
     /// 5. a reservation word with a free usable slot has its leaf free hint set, and a leaf with a
-    ///    free hint has its directory free hint set (allocated leaves).
+    ///    free hint has its directory free hint set (allocated leaves);
+    /// 6. no leaf past the covered leaves ([`active_leaves`](Self::active_leaves)) is allocated.
     ///
     /// False positives (a set bit over empty words) are allowed everywhere. Whether a set
     /// `STATUS_BIT_PARTITION` is backed by a permit or an awake owner is `signal-waker`'s
@@ -31,6 +32,12 @@ impl SummaryTree {
             let Some(l) = self.leaf(leaf) else {
                 continue;
             };
+            if leaf >= asg.leaves() {
+                return Err(violation(format!(
+                    "leaf {leaf} is allocated but the partitions cover only 0..{}",
+                    asg.leaves()
+                )));
+            }
             let usable = self.usable_slots(leaf);
             let leaf_word = l.word.load(Ordering::SeqCst);
             let free = l.free.load(Ordering::SeqCst);

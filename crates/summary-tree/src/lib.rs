@@ -14,7 +14,9 @@
 //!   set concurrently is never stranded below a clear leaf or summary bit.
 //! * [`SummaryTree::reserve_task`] / [`SummaryTree::release_task`] hand out slots, never one to
 //!   two owners. Leaves are allocated on demand up to `max_tasks` (default 2^20), after which
-//!   reservation fails with [`CapacityError::AtCapacity`].
+//!   reservation fails with [`CapacityError::AtCapacity`]. With
+//!   [`SummaryTreeConfig::initial_tasks`] the partitions cover fewer leaves at first and
+//!   [`SummaryTree::grow`] doubles them when a reservation finds them full.
 //! * Leaves are split over the active workers by one function family ([`Partitioning`],
 //!   [`compute_partition_owner`], ...); [`SummaryTree::set_active_workers`] publishes a new
 //!   worker count with an epoch and re-syncs every worker's summary.

@@ -1,7 +1,11 @@
 //! The published assignment (which workers own partitions) and rebalancing.
 //!
-//! Ownership is a pure function of `(leaf_count, workers)` ([`Partitioning`]), and `leaf_count`
-//! is fixed for the tree's life, so the whole assignment is one word: `epoch << 16 | workers`.
+//! Ownership is a pure function of `(leaves, workers)` ([`Partitioning`]), where `leaves` is the
+//! number of leaves the partitions cover (all of the directory, or fewer while the tree grows,
+//! see [`SummaryTreeConfig::initial_tasks`](crate::SummaryTreeConfig::initial_tasks)), so the
+//! whole assignment is one word: `epoch << 38 | leaves << 13 | workers`. A growth is a change of
+//! assignment like a rebalance (the next epoch, then a re-sync of every worker), and covered
+//! leaves only ever grow, so a slot reserved under one assignment is covered by every later one.
 //! Publishing it is one `SeqCst` RMW and reading it one `SeqCst` load; there is no table to
 //! reclaim, so no epoch-based reclamation (crossbeam-epoch) is needed, and loom models the
 //! publication exactly. Every value of the word gives every leaf exactly one owner.
@@ -21,33 +25,49 @@
 
 use crate::error::ConfigError;
 use crate::partition::Partitioning;
-use crate::sync::Ordering;
+use crate::sync::{negative_control, Ordering};
 use crate::tree::SummaryTree;
 use std::ops::Range;
 
-const WORKER_BITS: u32 = 16;
+/// Workers: up to `MAX_WORKERS_LIMIT` = 2^12, so 13 bits.
+const WORKER_BITS: u32 = 13;
 const WORKER_MASK: u64 = (1 << WORKER_BITS) - 1;
+/// Covered leaves: up to `MAX_TASKS_LIMIT / SLOTS_PER_LEAF` = 2^19 (2^24 with loom's smaller
+/// leaves), so 25 bits. The epoch has the remaining 26 (it wraps after 2^26 changes; only a
+/// clear stalled across all of them could be mistaken for current).
+const LEAF_BITS: u32 = 25;
+const LEAF_MASK: u64 = (1 << LEAF_BITS) - 1;
+const EPOCH_SHIFT: u32 = WORKER_BITS + LEAF_BITS;
+const _: () = assert!(
+    (crate::config::MAX_TASKS_LIMIT / crate::slot::SLOTS_PER_LEAF) as u64 <= LEAF_MASK
+        && crate::config::MAX_WORKERS_LIMIT as u64 <= WORKER_MASK
+);
 
-/// Packs `(epoch, workers)` into the assignment word.
+/// Packs `(epoch, leaves, workers)` into the assignment word (the epoch wraps at 2^26).
 #[inline]
-pub(crate) fn pack_assignment(epoch: u64, workers: usize) -> u64 {
-    debug_assert!(workers as u64 <= WORKER_MASK);
-    (epoch << WORKER_BITS) | workers as u64
+pub(crate) fn pack_assignment(epoch: u64, leaves: usize, workers: usize) -> u64 {
+    debug_assert!(workers as u64 <= WORKER_MASK && leaves as u64 <= LEAF_MASK);
+    (epoch << EPOCH_SHIFT) | ((leaves as u64) << WORKER_BITS) | workers as u64
 }
 
-/// One published assignment: the active worker count and its epoch (bumped by every
-/// [`SummaryTree::set_active_workers`]).
+/// One published assignment: the active worker count, the leaves the partitions cover, and its
+/// epoch (bumped by every [`SummaryTree::set_active_workers`] and every growth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assignment {
     raw: u64,
-    leaf_count: usize,
 }
 
 impl Assignment {
-    /// The epoch: 0 at construction, +1 per rebalance.
+    /// The epoch: 0 at construction, +1 per rebalance or growth (modulo 2^26).
     #[inline]
     pub fn epoch(&self) -> u64 {
-        self.raw >> WORKER_BITS
+        self.raw >> EPOCH_SHIFT
+    }
+
+    /// Leaves the partitions cover: `0..leaves()`.
+    #[inline]
+    pub fn leaves(&self) -> usize {
+        ((self.raw >> WORKER_BITS) & LEAF_MASK) as usize
     }
 
     /// Active workers: workers `0..workers()` own partitions.
@@ -59,7 +79,7 @@ impl Assignment {
     /// The partitioning of this assignment.
     #[inline]
     pub fn partitioning(&self) -> Partitioning {
-        Partitioning::new(self.leaf_count, self.workers())
+        Partitioning::new(self.leaves(), self.workers())
     }
 
     /// Worker `worker`'s leaves in this assignment (empty for an inactive worker).
@@ -80,7 +100,6 @@ impl SummaryTree {
     pub fn assignment(&self) -> Assignment {
         Assignment {
             raw: self.assignment_raw(),
-            leaf_count: self.leaf_count,
         }
     }
 
@@ -113,7 +132,8 @@ impl SummaryTree {
         ConfigError::check("workers", workers, 1..=self.wakers.len())?;
         let mut current = self.assignment_raw();
         loop {
-            let next = pack_assignment((current >> WORKER_BITS) + 1, workers);
+            let asg = Assignment { raw: current };
+            let next = pack_assignment(asg.epoch() + 1, asg.leaves(), workers);
             match self.assignment.compare_exchange(
                 current,
                 next,
@@ -128,6 +148,42 @@ impl SummaryTree {
             self.sync_partition_summary(worker);
         }
         Ok(self.assignment())
+    }
+
+    /// Doubles the leaves the partitions cover (up to [`leaf_count`](Self::leaf_count)), as a
+    /// reservation does when every covered slot is reserved: publishes the next epoch with the
+    /// new leaf count, then re-syncs every worker's partition summary, as
+    /// [`set_active_workers`](Self::set_active_workers) does. Returns `false` if the tree covers
+    /// every leaf already. A growth by another thread that lands first counts as this one.
+    pub fn grow(&self) -> bool {
+        let mut current = self.assignment_raw();
+        loop {
+            let asg = Assignment { raw: current };
+            if asg.leaves() >= self.leaf_count {
+                return false;
+            }
+            let leaves = (asg.leaves() * 2).min(self.leaf_count);
+            let next = pack_assignment(asg.epoch() + 1, leaves, asg.workers());
+            match self.assignment.compare_exchange(
+                current,
+                next,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        // `NEGATIVE_CONTROL=grow_skips_resync` (loom runs only) skips the re-sync: a leaf that
+        // changed owner keeps its bit in the old owner's summary only (`loom_rebalance::
+        // notify_against_growth` must then fail).
+        if negative_control("grow_skips_resync") {
+            return true;
+        }
+        for worker in 0..self.wakers.len() {
+            self.sync_partition_summary(worker);
+        }
+        true
     }
 
     /// Re-derives worker `worker`'s partition summary from the leaf words of its current range

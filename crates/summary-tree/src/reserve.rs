@@ -26,7 +26,8 @@ impl SummaryTree {
     /// Reserves a free slot, trying leaf `hint_leaf` first (e.g. the first leaf of the calling
     /// worker's partition, so its spawns land where it claims), then the next leaves with free
     /// slots in cyclic order. A leaf is allocated the first time a slot in it is reserved.
-    /// `hint_leaf` is taken modulo [`leaf_count`](Self::leaf_count).
+    /// `hint_leaf` is taken modulo [`active_leaves`](Self::active_leaves). When every covered
+    /// slot is reserved, the covered leaves double ([`grow`](Self::grow)) and the search goes on.
     ///
     /// Never hands one slot to two callers. Fails only when all `max_tasks` slots are reserved.
     ///
@@ -42,38 +43,47 @@ impl SummaryTree {
     /// assert_eq!(tree.reserve_task(0), Ok(a));
     /// ```
     pub fn reserve_task(&self, hint_leaf: usize) -> Result<SlotId, CapacityError> {
-        let n = self.leaf_count;
-        let start = if hint_leaf < n {
-            hint_leaf
-        } else {
-            hint_leaf % n
-        };
-        if let Some(slot) = self.reserve_hinted_leaf(start) {
-            return Ok(slot);
+        loop {
+            // Only the leaves the partitions cover: a task anywhere else would have no owner.
+            let n = self.active_leaves();
+            let start = if hint_leaf < n {
+                hint_leaf
+            } else {
+                hint_leaf % n
+            };
+            if let Some(slot) = self.reserve_hinted_leaf(start) {
+                return Ok(slot);
+            }
+            // Leaves whose free hint is set, cyclically after `start`: one load per 64 leaves.
+            if let Some(slot) = self
+                .reserve_in_hinted_range(start + 1, n)
+                .or_else(|| self.reserve_in_hinted_range(0, start))
+            {
+                return Ok(slot);
+            }
+            if let Some(slot) = self.reserve_exhaustive(start, n) {
+                return Ok(slot);
+            }
+            // Every covered slot is reserved: cover more leaves (or report the limit).
+            if !self.grow() && self.active_leaves() == n {
+                return Err(CapacityError::AtCapacity {
+                    max_tasks: self.max_tasks,
+                });
+            }
         }
-        // Leaves whose free hint is set, cyclically after `start`: one load per 64 leaves.
-        if let Some(slot) = self
-            .reserve_in_hinted_range(start + 1, n)
-            .or_else(|| self.reserve_in_hinted_range(0, start))
-        {
-            return Ok(slot);
-        }
-        self.reserve_exhaustive(start)
-            .ok_or(CapacityError::AtCapacity {
-                max_tasks: self.max_tasks,
-            })
     }
 
     /// Reserves a free slot in leaf `leaf` (allocating the leaf on first use), or returns `None`
     /// when the leaf is full. Lowest free slot first. Never hands one slot to two callers.
     ///
     /// # Panics
-    /// If `leaf >= leaf_count()`.
+    /// If `leaf >= active_leaves()` (a leaf no partition covers yet; see
+    /// [`SummaryTreeConfig::initial_tasks`](crate::SummaryTreeConfig::initial_tasks)).
     pub fn reserve_task_in_leaf(&self, leaf: usize) -> Option<SlotId> {
+        let active = self.active_leaves();
         assert!(
-            leaf < self.leaf_count,
-            "leaf {leaf} out of range: allowed 0..{}",
-            self.leaf_count
+            leaf < active,
+            "leaf {leaf} out of range: allowed 0..{active} (the leaves the partitions cover)"
         );
         let l = self.leaf_or_alloc(leaf);
         loop {
@@ -223,11 +233,10 @@ impl SummaryTree {
         }
     }
 
-    /// The slow path before reporting `AtCapacity`: look at every reservation word of every leaf
-    /// (allocating a leaf not allocated yet), repairing hints on the way.
+    /// The slow path before growing or reporting `AtCapacity`: look at every reservation word of
+    /// every covered leaf `0..n` (allocating a leaf not allocated yet), repairing hints on the way.
     #[cold]
-    fn reserve_exhaustive(&self, start: usize) -> Option<SlotId> {
-        let n = self.leaf_count;
+    fn reserve_exhaustive(&self, start: usize, n: usize) -> Option<SlotId> {
         for k in 0..n {
             let leaf = (start + k) % n;
             let Some(l) = self.leaf(leaf) else {

@@ -40,6 +40,7 @@ pub(crate) fn atomic_u64(value: u64) -> AtomicU64 {
 }
 
 /// `AtomicPtr::new(ptr)`; under loom also a `SeqCst` store of `ptr` (see the module docs).
+#[cfg(loom)]
 #[inline]
 pub(crate) fn atomic_ptr<T>(ptr: *mut T) -> AtomicPtr<T> {
     let atomic = AtomicPtr::new(ptr);

@@ -7,7 +7,9 @@ use crate::error::ConfigError;
 use crate::leaf::{unusable_mask, Leaf};
 use crate::rebalance::pack_assignment;
 use crate::slot::{SlotId, SIGNAL_WORDS_PER_LEAF, SLOTS_PER_LEAF};
-use crate::sync::{atomic_ptr, atomic_u64, AtomicPtr, AtomicU64, Ordering, SearchHint};
+#[cfg(loom)]
+use crate::sync::atomic_ptr;
+use crate::sync::{atomic_u64, AtomicPtr, AtomicU64, Ordering, SearchHint};
 use crossbeam_utils::CachePadded;
 use signal_waker::SignalWaker;
 use std::fmt;
@@ -56,12 +58,39 @@ pub struct SummaryTree {
     pub(crate) directory: Box<[AtomicPtr<Leaf>]>,
     /// Bit `l % 64` of word `l / 64`: leaf `l` may have a free slot (or is not allocated yet).
     pub(crate) leaf_free: Box<[AtomicU64]>,
-    /// Published `(epoch, active workers)`, see `rebalance.rs`.
+    /// Published `(epoch, active leaves, active workers)`, see `rebalance.rs`.
     pub(crate) assignment: CachePadded<AtomicU64>,
     pub(crate) wakers: Box<[SignalWaker]>,
     pub(crate) hints: Box<[CachePadded<WorkerHints>]>,
     pub(crate) leaf_count: usize,
     pub(crate) max_tasks: usize,
+}
+
+/// A directory of `n` null leaf pointers. Outside loom it is allocated zeroed (a null
+/// `AtomicPtr` is all zero bytes), so the pages of a large directory are not touched, and cost no
+/// memory, until a leaf in them is installed.
+fn null_directory(n: usize) -> Box<[AtomicPtr<Leaf>]> {
+    #[cfg(not(loom))]
+    {
+        use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
+        let layout = Layout::array::<AtomicPtr<Leaf>>(n).expect("directory size overflows");
+        if layout.size() == 0 {
+            return Box::new([]);
+        }
+        // SAFETY: the layout has a non-zero size (checked above).
+        let p = unsafe { alloc_zeroed(layout) }.cast::<AtomicPtr<Leaf>>();
+        if p.is_null() {
+            handle_alloc_error(layout);
+        }
+        // SAFETY: `p` is a fresh allocation of `n` elements with the global allocator and the
+        // layout `Box<[T]>` uses; `AtomicPtr<Leaf>` has the size and bit validity of `*mut Leaf`,
+        // for which all zero bytes are the null pointer, so the slice holds `n` valid nulls.
+        unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, n)) }
+    }
+    #[cfg(loom)]
+    {
+        (0..n).map(|_| atomic_ptr(ptr::null_mut())).collect()
+    }
 }
 
 // The tree owns its leaves through raw pointers installed once and freed in `Drop`; `Leaf` is made
@@ -75,17 +104,22 @@ impl SummaryTree {
         config.validate()?;
         let leaf_count = config.max_tasks.div_ceil(SLOTS_PER_LEAF);
         let free_words = leaf_count.div_ceil(64);
+        let initial_leaves = config.initial_tasks.map_or(leaf_count, |n| {
+            n.div_ceil(SLOTS_PER_LEAF).clamp(1, leaf_count)
+        });
         Ok(SummaryTree {
-            directory: (0..leaf_count)
-                .map(|_| atomic_ptr(ptr::null_mut()))
-                .collect(),
+            directory: null_directory(leaf_count),
             leaf_free: (0..free_words)
                 .map(|w| {
                     let in_word = (leaf_count - w * 64).min(64);
                     atomic_u64(crate::bitscan::window_mask(0, in_word))
                 })
                 .collect(),
-            assignment: CachePadded::new(atomic_u64(pack_assignment(0, config.active_workers))),
+            assignment: CachePadded::new(atomic_u64(pack_assignment(
+                0,
+                initial_leaves,
+                config.active_workers,
+            ))),
             wakers: (0..config.max_workers)
                 .map(|_| SignalWaker::new())
                 .collect(),
@@ -95,6 +129,12 @@ impl SummaryTree {
             leaf_count,
             max_tasks: config.max_tasks,
         })
+    }
+
+    /// Leaves the partitions cover now (see [`SummaryTreeConfig::initial_tasks`]): the current
+    /// assignment's. Only grows.
+    pub fn active_leaves(&self) -> usize {
+        self.assignment().leaves()
     }
 
     /// Leaves in the directory: `ceil(max_tasks / SLOTS_PER_LEAF)`. Partitions split this range,

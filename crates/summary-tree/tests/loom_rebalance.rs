@@ -95,3 +95,32 @@ fn claim_and_schedule_against_rebalance() {
         );
     });
 }
+
+/// A growth of the covered leaves is a change of assignment like a rebalance: 2 covered leaves over
+/// 3 workers (leaf 1 belongs to worker 1), grown to 4 (leaf 1 now belongs to worker 0) while a
+/// producer makes leaf 1 non-empty. Worker 0 must end up with the leaf's summary bit.
+#[test]
+fn notify_against_growth() {
+    loom::model(|| {
+        let tree = Arc::new(
+            SummaryTree::new(
+                SummaryTreeConfig::new(3)
+                    .max_tasks(4 * SLOTS_PER_LEAF)
+                    .initial_tasks(2 * SLOTS_PER_LEAF),
+            )
+            .unwrap(),
+        );
+        let slot = tree.reserve_task_in_leaf(1).unwrap();
+        let producer = {
+            let tree = Arc::clone(&tree);
+            thread::spawn(move || assert!(tree.schedule(slot)))
+        };
+        assert!(tree.grow());
+        producer.join().unwrap();
+        assert_eq!(tree.partition_range(0), 0..2);
+        if let Err(e) = tree.check_quiescent_invariants() {
+            panic!("{e}");
+        }
+        assert_eq!(tree.waker(0).partition_summary() & 0b10, 0b10);
+    });
+}

@@ -19,8 +19,15 @@ pub const MAX_WORKER_THREADS: usize = 64;
 pub const MIN_THREAD_STACK_SIZE: usize = 16 * 1024;
 /// Largest `max_tasks` accepted.
 pub const MAX_TASKS_LIMIT: usize = 1 << 30;
-/// Default `max_tasks`: 2^21 live tasks.
-pub const DEFAULT_MAX_TASKS: usize = 1 << 21;
+/// Default `max_tasks`: the structural limit, [`MAX_TASKS_LIMIT`] (2^30 live tasks). It costs
+/// nothing until it is used: the runtime's task directories are reserved zeroed (address space,
+/// not memory), and the summary tree's partitions cover [`INITIAL_TASKS`] slots at first and
+/// double the slots they cover whenever every covered slot is taken, so the workers' scans stay
+/// the size of the tasks that are there.
+pub const DEFAULT_MAX_TASKS: usize = MAX_TASKS_LIMIT;
+/// Task slots the summary tree's partitions cover when a runtime starts (2^21); they double on
+/// demand up to `max_tasks`.
+pub const INITIAL_TASKS: usize = 1 << 21;
 /// Default timer resolution ([`Builder::tick_duration`]): 64 µs, used as 2^16 ns (65.5 µs).
 ///
 /// Finer than tokio's 1 ms: a 1 ms sleep then ends on average about 0.5 ms earlier (the deadline
@@ -71,7 +78,7 @@ pub struct Builder {
 
 impl Builder {
     /// Defaults: one worker per CPU, threads named `worker-runtime-N`, the platform's default
-    /// stack size, `max_tasks` = 2^21, at most 512 blocking threads, each kept 10 s when idle.
+    /// stack size, `max_tasks` = 2^30 (grown into on demand), at most 512 blocking threads, each kept 10 s when idle.
     pub fn new() -> Self {
         Builder {
             worker_threads: None,
@@ -159,7 +166,8 @@ impl Builder {
         self
     }
 
-    /// Most tasks alive at once, `1..=2^30`; beyond it `try_spawn` returns
+    /// Most tasks alive at once, `1..=2^30` (default: 2^30, the structural limit, grown into on
+    /// demand, see [`DEFAULT_MAX_TASKS`]); beyond it `try_spawn` returns
     /// [`SpawnError::AtCapacity`](crate::SpawnError::AtCapacity).
     pub fn max_tasks(&mut self, n: usize) -> &mut Self {
         self.max_tasks = n;
@@ -340,6 +348,7 @@ impl Builder {
         let tree = SummaryTree::new(
             SummaryTreeConfig::new(slots)
                 .max_tasks(self.max_tasks)
+                .initial_tasks(INITIAL_TASKS.min(self.max_tasks))
                 .active_workers(start),
         )
         .map_err(|e| BuildError::new("max_tasks", self.max_tasks, e.to_string()))?;

@@ -31,12 +31,40 @@ pub(crate) struct SlotTable {
     capacity: usize,
 }
 
+/// A directory of `n` null segment pointers. Outside loom it is allocated zeroed (a null
+/// `AtomicPtr` is all zero bytes), so a directory sized for a large `max_tasks` costs address
+/// space, not memory, until segments are installed.
+fn null_segments(n: usize) -> Box<[AtomicPtr<AtomicPtr<Header>>]> {
+    #[cfg(not(loom))]
+    {
+        use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
+        type Entry = AtomicPtr<AtomicPtr<Header>>;
+        let layout = Layout::array::<Entry>(n).expect("slot table size overflows");
+        if layout.size() == 0 {
+            return Box::new([]);
+        }
+        // SAFETY: the layout has a non-zero size (checked above).
+        let p = unsafe { alloc_zeroed(layout) }.cast::<Entry>();
+        if p.is_null() {
+            handle_alloc_error(layout);
+        }
+        // SAFETY: `p` is a fresh allocation of `n` elements with the global allocator and the
+        // layout `Box<[T]>` uses; `AtomicPtr<T>` has the size and bit validity of `*mut T`, for
+        // which all zero bytes are the null pointer, so the slice holds `n` valid nulls.
+        unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(p, n)) }
+    }
+    #[cfg(loom)]
+    {
+        (0..n).map(|_| AtomicPtr::new(ptr::null_mut())).collect()
+    }
+}
+
 impl SlotTable {
     /// A table for slots `0..capacity`.
     pub(crate) fn new(capacity: usize) -> Self {
         let n = capacity.div_ceil(SEGMENT_LEN).max(1);
         SlotTable {
-            segments: (0..n).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
+            segments: null_segments(n),
             capacity,
         }
     }

@@ -38,7 +38,10 @@ fn try_current_says_there_is_no_runtime() {
     let text = err.to_string();
     assert!(text.contains("no worker-runtime on this thread"), "{text}");
     assert!(!text.contains("spawn"), "not a spawn error: {text}");
-    assert!(!text.contains("  "), "a message with a run of spaces: {text:?}");
+    assert!(
+        !text.contains("  "),
+        "a message with a run of spaces: {text:?}"
+    );
     let _: &dyn std::error::Error = &err;
 }
 
