@@ -146,10 +146,15 @@ fn main() -> ExitCode {
             config.runs, config.warmups, config.workers
         );
         print!("{}", render(&result.rows));
+        println!(
+            "ours / best peer: our median over the faster peer's (below 1: we are faster); \
+             target: the ratio the row must meet; MISS: this run did not meet it (the machines \
+             are noisy, +-50% between runs: compare ratios over a few runs)"
+        );
     }
     if !result.metrics.is_empty() {
         println!(
-            "timers, idle CPU and wake latency (lower is better; see docs/race.md), \
+            "timers, idle CPU, wake latency and IO (lower is better; see docs/race.md), \
              {} workers per runtime",
             config.workers
         );

@@ -293,9 +293,9 @@ impl SummaryTree {
         })
     }
 
-    /// Leaves allocated so far.
+    /// Leaves allocated so far (only covered leaves are ever allocated).
     pub fn allocated_leaves(&self) -> usize {
-        (0..self.leaf_count)
+        (0..self.active_leaves())
             .filter(|&l| self.leaf(l).is_some())
             .count()
     }
@@ -303,7 +303,7 @@ impl SummaryTree {
     /// Slots reserved right now: a scan of every allocated leaf's reservation words (a snapshot for
     /// tests and metrics, O(allocated leaves); the hot paths keep no global counter).
     pub fn reserved_count(&self) -> usize {
-        (0..self.leaf_count)
+        (0..self.active_leaves())
             .filter_map(|l| self.leaf(l).map(|leaf| (l, leaf)))
             .map(|(l, leaf)| {
                 let usable = self.usable_slots(l);
@@ -319,7 +319,7 @@ impl SummaryTree {
 
     /// Scheduled task bits right now (a snapshot scan, like [`reserved_count`](Self::reserved_count)).
     pub fn scheduled_count(&self) -> usize {
-        (0..self.leaf_count)
+        (0..self.active_leaves())
             .filter_map(|l| self.leaf(l))
             .map(|leaf| {
                 leaf.signals
@@ -333,7 +333,10 @@ impl SummaryTree {
 
 impl Drop for SummaryTree {
     fn drop(&mut self) {
-        for entry in self.directory.iter() {
+        // Only covered leaves are ever allocated (a reservation picks a leaf below the covered
+        // count it read, and that count only grows).
+        let covered = self.active_leaves();
+        for entry in self.directory[..covered].iter() {
             // Relaxed: `&mut self` means no other thread can access the tree any more.
             let p = entry.load(Ordering::Relaxed);
             if !p.is_null() {

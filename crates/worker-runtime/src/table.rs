@@ -14,7 +14,7 @@
 //! for the pointer to come back ([`get_or_wait`](SlotTable::get_or_wait),
 //! [`take_or_wait`](SlotTable::take_or_wait)).
 
-use crate::sync::{AtomicPtr, Ordering};
+use crate::sync::{new_atomic_usize, AtomicPtr, AtomicUsize, Ordering};
 use crate::task::Header;
 use std::ptr::{self, NonNull};
 use summary_tree::SLOTS_PER_LEAF;
@@ -29,6 +29,9 @@ pub(crate) struct SlotTable {
     segments: Box<[AtomicPtr<AtomicPtr<Header>>]>,
     /// Slots `0..capacity` exist (the tree's `max_tasks`); the last segment may be partly unused.
     capacity: usize,
+    /// One past the highest segment ever installed (raised before the install): the sweep and
+    /// `Drop` look at segments `0..installed` only, not at a whole directory sized for 2^30 tasks.
+    installed: AtomicUsize,
 }
 
 /// A directory of `n` null segment pointers. Outside loom it is allocated zeroed (a null
@@ -66,6 +69,7 @@ impl SlotTable {
         SlotTable {
             segments: null_segments(n),
             capacity,
+            installed: new_atomic_usize(0),
         }
     }
 
@@ -77,6 +81,10 @@ impl SlotTable {
         // visible.
         let mut seg = dir.load(Ordering::Acquire);
         if seg.is_null() {
+            // SeqCst, before the install and so before the spawn's `insert` and its read of the
+            // shutdown flag: a sweep that runs after that flag reads a mark covering this segment.
+            self.installed
+                .fetch_max(slot / SEGMENT_LEN + 1, Ordering::SeqCst);
             let fresh: Box<[AtomicPtr<Header>]> = (0..SEGMENT_LEN)
                 .map(|_| AtomicPtr::new(ptr::null_mut()))
                 .collect();
@@ -157,18 +165,22 @@ impl SlotTable {
 
     /// Every slot index below the capacity whose segment exists (for shutdown's sweep).
     pub(crate) fn allocated_slots(&self) -> impl Iterator<Item = usize> + '_ {
-        self.segments.iter().enumerate().flat_map(move |(i, dir)| {
-            // SeqCst: a segment installed by a spawn that read "not shut down" is seen here (the
-            // same single-order argument as `insert`).
-            let present = !dir.load(Ordering::SeqCst).is_null();
-            let start = i * SEGMENT_LEN;
-            let end = if present {
-                (start + SEGMENT_LEN).min(self.capacity)
-            } else {
-                start
-            };
-            start..end
-        })
+        let installed = self.installed.load(Ordering::SeqCst);
+        self.segments[..installed]
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, dir)| {
+                // SeqCst: a segment installed by a spawn that read "not shut down" is seen here (the
+                // same single-order argument as `insert`).
+                let present = !dir.load(Ordering::SeqCst).is_null();
+                let start = i * SEGMENT_LEN;
+                let end = if present {
+                    (start + SEGMENT_LEN).min(self.capacity)
+                } else {
+                    start
+                };
+                start..end
+            })
     }
 }
 
@@ -183,8 +195,9 @@ fn wait_for_sweep() {
 
 impl Drop for SlotTable {
     fn drop(&mut self) {
-        for dir in self.segments.iter() {
-            // Relaxed: `&mut self`, no concurrent access remains.
+        // Relaxed: `&mut self`, no concurrent access remains.
+        let installed = self.installed.load(Ordering::Relaxed);
+        for dir in self.segments[..installed].iter() {
             let seg = dir.load(Ordering::Relaxed);
             if !seg.is_null() {
                 // SAFETY: installed by `segment` from a boxed slice of `SEGMENT_LEN` entries.
