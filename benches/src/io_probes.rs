@@ -69,17 +69,27 @@ pub fn echo<R: BenchRuntime>(rt: &R, conns: usize, rounds: usize, len: usize) ->
         let clients: Vec<_> = (0..conns)
             .map(|c| R::spawn_local(echo_client::<R>(addr, c, rounds, len)))
             .collect();
-        let mut latency = Vec::with_capacity(conns * rounds);
-        for client in clients {
-            latency.extend(client.await);
-        }
-        let wall = start.elapsed();
-        server.await;
-        IoRun { wall, latency }
+        finish(start, clients, server).await
     });
     let run = block_on(root);
     assert_eq!(run.latency.len(), conns * rounds, "echo: round trips");
     run
+}
+
+/// The end of an IO run: every client's latencies, the wall time since `start` once the last
+/// client is done, then the server's end.
+async fn finish<H, S>(start: Instant, clients: Vec<H>, server: S) -> IoRun
+where
+    H: std::future::Future<Output = Vec<Duration>>,
+    S: std::future::Future<Output = ()>,
+{
+    let mut latency = Vec::new();
+    for client in clients {
+        latency.extend(client.await);
+    }
+    let wall = start.elapsed();
+    server.await;
+    IoRun { wall, latency }
 }
 
 /// One echo client: `rounds` round trips of `len` bytes, each checked; their latencies.
@@ -170,13 +180,7 @@ where
                 })
             })
             .collect();
-        let mut latency = Vec::with_capacity(conns * requests);
-        for client in clients {
-            latency.extend(client.await);
-        }
-        let wall = start.elapsed();
-        server.await;
-        IoRun { wall, latency }
+        finish(start, clients, server).await
     });
     let run = block_on(root);
     assert_eq!(run.latency.len(), conns * requests, "http: requests");

@@ -130,23 +130,7 @@ impl SummaryTree {
     /// ```
     pub fn set_active_workers(&self, workers: usize) -> Result<Assignment, ConfigError> {
         ConfigError::check("workers", workers, 1..=self.wakers.len())?;
-        let mut current = self.assignment_raw();
-        loop {
-            let asg = Assignment { raw: current };
-            let next = pack_assignment(asg.epoch() + 1, asg.leaves(), workers);
-            match self.assignment.compare_exchange(
-                current,
-                next,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
-                Ok(_) => break,
-                Err(actual) => current = actual,
-            }
-        }
-        for worker in 0..self.wakers.len() {
-            self.sync_partition_summary(worker);
-        }
+        self.publish(|asg| Some((asg.leaves(), workers)));
         Ok(self.assignment())
     }
 
@@ -154,34 +138,55 @@ impl SummaryTree {
     /// reservation does when every covered slot is reserved: publishes the next epoch with the
     /// new leaf count, then re-syncs every worker's partition summary, as
     /// [`set_active_workers`](Self::set_active_workers) does. Returns `false` if the tree covers
-    /// every leaf already. A growth by another thread that lands first counts as this one.
+    /// every leaf already.
     pub fn grow(&self) -> bool {
+        self.grow_from(self.active_leaves())
+    }
+
+    /// [`grow`](Self::grow) by a caller that found the `seen` covered leaves full: a growth by
+    /// another thread since then counts as this one (returns `true` without doubling again).
+    pub(crate) fn grow_from(&self, seen: usize) -> bool {
+        let mut grew = false;
+        let published = self.publish(|asg| {
+            if asg.leaves() != seen {
+                grew = asg.leaves() > seen;
+                return None;
+            }
+            if seen >= self.leaf_count {
+                return None;
+            }
+            grew = true;
+            Some(((seen * 2).min(self.leaf_count), asg.workers()))
+        });
+        grew || published
+    }
+
+    /// Publishes the next assignment, `(leaves, workers) = next(current)` with the next epoch
+    /// (one `SeqCst` CAS, retried on a race), then re-syncs every worker's partition summary
+    /// against the new ranges. `next` returning `None` publishes nothing (returns `false`).
+    fn publish(&self, mut next: impl FnMut(Assignment) -> Option<(usize, usize)>) -> bool {
         let mut current = self.assignment_raw();
         loop {
             let asg = Assignment { raw: current };
-            if asg.leaves() >= self.leaf_count {
+            let Some((leaves, workers)) = next(asg) else {
                 return false;
-            }
-            let leaves = (asg.leaves() * 2).min(self.leaf_count);
-            let next = pack_assignment(asg.epoch() + 1, leaves, asg.workers());
-            match self.assignment.compare_exchange(
-                current,
-                next,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            ) {
+            };
+            let raw = pack_assignment(asg.epoch() + 1, leaves, workers);
+            match self
+                .assignment
+                .compare_exchange(current, raw, Ordering::SeqCst, Ordering::SeqCst)
+            {
                 Ok(_) => break,
                 Err(actual) => current = actual,
             }
         }
-        // `NEGATIVE_CONTROL=grow_skips_resync` (loom runs only) skips the re-sync: a leaf that
-        // changed owner keeps its bit in the old owner's summary only (`loom_rebalance::
-        // notify_against_growth` must then fail).
-        if negative_control("grow_skips_resync") {
-            return true;
-        }
-        for worker in 0..self.wakers.len() {
-            self.sync_partition_summary(worker);
+        // `NEGATIVE_CONTROL=publish_skips_resync` (loom runs only) skips the re-sync after a
+        // change: a leaf that changed owner keeps its bit in the old owner's summary only
+        // (`loom_rebalance::notify_against_growth` must then fail).
+        if !negative_control("publish_skips_resync") {
+            for worker in 0..self.wakers.len() {
+                self.sync_partition_summary(worker);
+            }
         }
         true
     }

@@ -65,7 +65,7 @@ impl SummaryTree {
                 return Ok(slot);
             }
             // Every covered slot is reserved: cover more leaves (or report the limit).
-            if !self.grow() && self.active_leaves() == n {
+            if !self.grow_from(n) {
                 return Err(CapacityError::AtCapacity {
                     max_tasks: self.max_tasks,
                 });

@@ -129,6 +129,8 @@ fn block_workers(n: usize, hold: Duration) -> Vec<worker_runtime::JoinHandle<()>
             let started = Arc::clone(&started);
             spawn(async move {
                 started.wait();
+                // The misbehaviour under test (this task blocks its worker's thread), not a wait
+                // for another thread: the barrier above is the handshake.
                 std::thread::sleep(hold);
             })
         })

@@ -275,12 +275,13 @@ impl Turn<'_> {
             if token == WAKE_TOKEN {
                 continue;
             }
-            // SAFETY: every token handed to mio is the address of a `ScheduledIo` that the
-            // driver keeps alive (in `live`, or in `released` after deregistration) until the
-            // start of a turn that begins after mio stopped reporting it; this turn's events were
-            // returned by this turn's poll, after the last such release, and we still hold the
-            // turn lock, so no release can run meanwhile.
-            let io = unsafe { &*(token.0 as *const ScheduledIo) };
+            let record = token.0 as *const ScheduledIo;
+            // Every token handed to mio is the address of a `ScheduledIo` that the driver keeps
+            // alive (in `live`, or in `released` after deregistration) until the start of a
+            // turn that begins after mio stopped reporting it; this turn's events were returned
+            // by this turn's poll, after the last such release, and we still hold the turn lock.
+            // SAFETY: so `record` points to a live `ScheduledIo` (see the comment above).
+            let io = unsafe { &*record };
             io.set_readiness(event_bits(event), state.tick, wake);
             dispatched += 1;
         }
@@ -317,11 +318,9 @@ pub(crate) fn finish_and_wake(shared: &Shared, mut turn: Turn<'_>) -> usize {
     let mut wake = Vec::new();
     let dispatched = turn.dispatch(&mut wake);
     let now = shared.timers.now_ns();
+    let open_sockets = turn.driver.registrations() > 0;
     turn.finish(now);
-    if shared
-        .io_driver_if_started()
-        .is_some_and(|d| d.registrations() > 0)
-    {
+    if open_sockets {
         // Only a service that plans no look within the longest unpolled time it allows needs a
         // wake-up (see `service::io_watch`).
         let limit = shared.timers.grace_ns() * crate::service::IO_WATCH_MAX_PERIOD_GRACES;

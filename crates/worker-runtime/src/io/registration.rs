@@ -229,21 +229,9 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
+        op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = match self.io.poll_ready(cx, dir) {
-                Poll::Ready(Ok(event)) => event,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            };
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.io.clear_readiness(event);
-                }
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_op(cx, dir, op, |_| false)
     }
 
     /// [`poll_io`](Self::poll_io) for a read or write of `len` bytes: a transfer shorter than
@@ -255,8 +243,20 @@ impl Registration {
         cx: &mut Context<'_>,
         dir: Direction,
         len: usize,
-        mut op: impl FnMut() -> io::Result<usize>,
+        op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_op(cx, dir, op, |&n| n > 0 && n < len)
+    }
+
+    /// The loop of both: `op` until not `WouldBlock`; a result for which `drained` holds also
+    /// clears the readiness it was made on.
+    fn poll_op<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         loop {
             let event = match self.io.poll_ready(cx, dir) {
                 Poll::Ready(Ok(event)) => event,
@@ -267,9 +267,9 @@ impl Registration {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.io.clear_readiness(event);
                 }
-                Ok(n) if n > 0 && n < len => {
+                Ok(v) if drained(&v) => {
                     self.io.clear_readiness(event);
-                    return Poll::Ready(Ok(n));
+                    return Poll::Ready(Ok(v));
                 }
                 result => return Poll::Ready(result),
             }
@@ -328,6 +328,21 @@ impl<E: mio::event::Source> PollEvented<E> {
         &self.registration
     }
 
+    /// Runs `op` on the source until it does not return `WouldBlock`, waiting for readiness in
+    /// `dir` between tries (the body of every socket method that waits: `accept`, `send_to`, ...).
+    pub(crate) async fn io<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.registration.poll_io(cx, dir, || op(self.source()))).await
+    }
+
+    /// Waits for readiness in `dir` (`readable()` / `writable()`).
+    pub(crate) async fn ready(&self, dir: Direction) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.registration.poll_ready(cx, dir)).await
+    }
+
     /// Deregisters and gives the source back (`into_std`).
     pub(crate) fn into_inner(mut self) -> io::Result<E> {
         let mut source = self.source.take().expect("present until drop");
@@ -337,6 +352,62 @@ impl<E: mio::event::Source> PollEvented<E> {
             self.registration.key,
         )?;
         Ok(source)
+    }
+}
+
+impl<E: mio::event::Source> PollEvented<E>
+where
+    for<'a> &'a E: std::io::Read + std::io::Write,
+{
+    /// Polls a read into `buf` (the streams' `AsyncRead`).
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.registration
+            .poll_transfer(cx, Direction::Read, len, || {
+                std::io::Read::read(&mut self.source(), buf)
+            })
+    }
+
+    /// Polls a write of `buf` (the streams' `AsyncWrite`).
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.registration
+            .poll_transfer(cx, Direction::Write, buf.len(), || {
+                std::io::Write::write(&mut self.source(), buf)
+            })
+    }
+
+    /// Polls a vectored write of `bufs`.
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.registration
+            .poll_transfer(cx, Direction::Write, len, || {
+                std::io::Write::write_vectored(&mut self.source(), bufs)
+            })
+    }
+}
+
+#[cfg(feature = "hyper")]
+impl<E: mio::event::Source + std::os::fd::AsRawFd> PollEvented<E> {
+    /// Polls a read into uninitialised memory (hyper's read buffers) with `recv`.
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        let fd = self.source().as_raw_fd();
+        let len = buf.len();
+        self.registration
+            .poll_transfer(cx, Direction::Read, len, || {
+                crate::net::recv_uninit(fd, buf)
+            })
     }
 }
 

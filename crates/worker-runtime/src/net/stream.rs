@@ -2,12 +2,92 @@
 //! borrowed and owned halves, generated for each stream type by [`stream_halves!`] (tokio has a
 //! separate set of half types per stream type, so porting code names them the same way).
 
-/// Generates, in the invoking module, the `AsyncRead` / `AsyncWrite` impls of `$stream` (which
-/// has `poll_read_priv`, `poll_write_priv`, `poll_write_vectored_priv` and `shutdown_write`) and
-/// of `&$stream`, and the types `ReadHalf`, `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf`,
+/// Generates, in the invoking module, for `$stream` (a struct whose field `io` is a
+/// `PollEvented` of a mio stream): its `readable` / `writable` / `split` / `into_split` and the
+/// polls every IO trait impl calls, the `AsyncRead` / `AsyncWrite` impls of `$stream` and of
+/// `&$stream`, and the types `ReadHalf`, `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf`,
 /// `ReuniteError`.
 macro_rules! stream_halves {
     ($stream:ident, $addr:ty) => {
+        impl $stream {
+            /// Waits until the stream may be readable (a read may still return `WouldBlock`).
+            pub async fn readable(&self) -> ::std::io::Result<()> {
+                self.io.ready($crate::io::registration::Direction::Read).await
+            }
+
+            /// Waits until the stream may be writable.
+            pub async fn writable(&self) -> ::std::io::Result<()> {
+                self.io.ready($crate::io::registration::Direction::Write).await
+            }
+
+            /// Splits into halves that borrow the stream (read and write from two futures of
+            /// one task).
+            pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+                (ReadHalf(self), WriteHalf(self))
+            }
+
+            /// Splits into owned halves (read and write from two tasks);
+            /// [`OwnedReadHalf::reunite`] puts them back together. Dropping the write half shuts
+            /// the writing side down, as in tokio.
+            pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+                let inner = ::std::sync::Arc::new(self);
+                (
+                    OwnedReadHalf {
+                        inner: ::std::sync::Arc::clone(&inner),
+                    },
+                    OwnedWriteHalf {
+                        inner,
+                        shutdown_on_drop: true,
+                    },
+                )
+            }
+
+            /// Polls a read into `buf` (the body of every `AsyncRead` impl of this type).
+            pub(crate) fn poll_read_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+
+            /// Polls a write of `buf`.
+            pub(crate) fn poll_write_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+
+            /// Polls a vectored write.
+            pub(crate) fn poll_write_vectored_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_write_vectored(cx, bufs)
+            }
+
+            /// Reads into uninitialised memory (hyper's read buffers) with `recv`.
+            #[cfg(feature = "hyper")]
+            pub(crate) fn poll_read_uninit(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [::std::mem::MaybeUninit<u8>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_read_uninit(cx, buf)
+            }
+
+            /// Shuts the writing side down (FIN); a peer that closed already is not an error.
+            pub(crate) fn shutdown_write(&self) -> ::std::io::Result<()> {
+                match self.io.source().shutdown(::std::net::Shutdown::Write) {
+                    Err(e) if e.kind() == ::std::io::ErrorKind::NotConnected => Ok(()),
+                    result => result,
+                }
+            }
+        }
+
         impl ::futures_io::AsyncRead for $stream {
             fn poll_read(
                 self: ::std::pin::Pin<&mut Self>,

@@ -6,8 +6,7 @@ use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr};
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 /// A TCP socket listening for connections, as `tokio::net::TcpListener`.
@@ -125,7 +124,7 @@ impl TcpStream {
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = TcpStream::new(mio::net::TcpStream::connect(addr)?)?;
         // Writable once the connection is established or has failed.
-        poll_fn(|cx| stream.io.registration().poll_ready(cx, Direction::Write)).await?;
+        stream.io.ready(Direction::Write).await?;
         if let Some(e) = stream.io.source().take_error()? {
             return Err(e);
         }
@@ -133,7 +132,7 @@ impl TcpStream {
         match stream.io.source().peer_addr() {
             Ok(_) => Ok(stream),
             Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                poll_fn(|cx| stream.io.registration().poll_ready(cx, Direction::Write)).await?;
+                stream.io.ready(Direction::Write).await?;
                 match stream.io.source().take_error()? {
                     Some(e) => Err(e),
                     None => stream.io.source().peer_addr().map(|_| stream),
@@ -197,16 +196,6 @@ impl TcpStream {
         self.io.source().ttl()
     }
 
-    /// Waits until the stream may be readable (a read may still return `WouldBlock`).
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Read)).await
-    }
-
-    /// Waits until the stream may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Write)).await
-    }
-
     /// Reads what is there without waiting (`WouldBlock` if nothing is).
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io
@@ -223,97 +212,7 @@ impl TcpStream {
 
     /// Peeks at incoming data without taking it.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Read, || self.io.source().peek(buf))
-        })
-        .await
-    }
-
-    /// Splits into halves that borrow the stream (read and write from two futures of one task).
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
-    }
-
-    /// Splits into owned halves (read and write from two tasks); [`OwnedReadHalf::reunite`]
-    /// puts them back together. Dropping the write half shuts the writing side down, as in tokio.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let inner = Arc::new(self);
-        (
-            OwnedReadHalf {
-                inner: Arc::clone(&inner),
-            },
-            OwnedWriteHalf {
-                inner,
-                shutdown_on_drop: true,
-            },
-        )
-    }
-
-    /// Polls a read into `buf` (the body of every `AsyncRead` impl of this type).
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Read, buf.len(), || {
-                self.io.source().read(buf)
-            })
-    }
-
-    /// Polls a write of `buf`.
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Write, buf.len(), || {
-                self.io.source().write(buf)
-            })
-    }
-
-    /// Polls a vectored write.
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Write, len, || {
-                self.io.source().write_vectored(bufs)
-            })
-    }
-
-    /// Shuts the writing side down (FIN).
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        match self.io.source().shutdown(Shutdown::Write) {
-            // Already closed by the peer: nothing left to shut.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            result => result,
-        }
-    }
-
-    /// Reads into uninitialised memory (hyper's read buffers) with `recv`.
-    #[cfg(feature = "hyper")]
-    pub(crate) fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        use std::os::fd::AsRawFd;
-        let fd = self.io.source().as_raw_fd();
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Read, buf.len(), || {
-                crate::net::recv_uninit(fd, buf)
-            })
+        self.io.io(Direction::Read, |s| s.peek(buf)).await
     }
 }
 

@@ -3,7 +3,6 @@
 use crate::io::registration::{Direction, PollEvented};
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 
@@ -50,44 +49,26 @@ impl UdpSocket {
 
     /// Sends a datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Write, || self.io.source().send(buf))
-        })
-        .await
+        self.io.io(Direction::Write, |s| s.send(buf)).await
     }
 
     /// Receives a datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Read, || self.io.source().recv(buf))
-        })
-        .await
+        self.io.io(Direction::Read, |s| s.recv(buf)).await
     }
 
     /// Sends a datagram to `target`.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let addrs = resolve(&target).await?;
         let target = addrs[0];
-        poll_fn(|cx| {
-            self.io.registration().poll_io(cx, Direction::Write, || {
-                self.io.source().send_to(buf, target)
-            })
-        })
-        .await
+        self.io
+            .io(Direction::Write, |s| s.send_to(buf, target))
+            .await
     }
 
     /// Receives a datagram and its sender's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Read, || self.io.source().recv_from(buf))
-        })
-        .await
+        self.io.io(Direction::Read, |s| s.recv_from(buf)).await
     }
 
     /// The local address.

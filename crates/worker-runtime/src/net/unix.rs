@@ -2,13 +2,9 @@
 
 use crate::io::registration::{Direction, PollEvented};
 use std::fmt;
-use std::future::poll_fn;
-use std::io::{self, Read, Write};
-use std::net::Shutdown;
+use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// A Unix-domain socket listening for connections, as `tokio::net::UnixListener`.
 pub struct UnixListener {
@@ -40,12 +36,7 @@ impl UnixListener {
 
     /// Waits for a connection; returns it and the peer's address.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Read, || self.io.source().accept())
-        })
-        .await?;
+        let (stream, addr) = self.io.io(Direction::Read, |s| s.accept()).await?;
         Ok((UnixStream::new(stream)?, addr))
     }
 
@@ -73,7 +64,7 @@ impl UnixStream {
     /// Outside a runtime.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let stream = UnixStream::new(mio::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| stream.io.registration().poll_ready(cx, Direction::Write)).await?;
+        stream.io.ready(Direction::Write).await?;
         match stream.io.source().take_error()? {
             Some(e) => Err(e),
             None => Ok(stream),
@@ -114,95 +105,6 @@ impl UnixStream {
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.source().peer_addr()
-    }
-
-    /// Waits until the stream may be readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Read)).await
-    }
-
-    /// Waits until the stream may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.io.registration().poll_ready(cx, Direction::Write)).await
-    }
-
-    /// Splits into halves that borrow the stream.
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf(self), WriteHalf(self))
-    }
-
-    /// Splits into owned halves; dropping the write half shuts the writing side down.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let inner = Arc::new(self);
-        (
-            OwnedReadHalf {
-                inner: Arc::clone(&inner),
-            },
-            OwnedWriteHalf {
-                inner,
-                shutdown_on_drop: true,
-            },
-        )
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Read, buf.len(), || {
-                self.io.source().read(buf)
-            })
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Write, buf.len(), || {
-                self.io.source().write(buf)
-            })
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let len = bufs.iter().map(|b| b.len()).sum();
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Write, len, || {
-                self.io.source().write_vectored(bufs)
-            })
-    }
-
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        match self.io.source().shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            result => result,
-        }
-    }
-
-    /// Reads into uninitialised memory (hyper's read buffers) with `recv`.
-    #[cfg(feature = "hyper")]
-    pub(crate) fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        use std::os::fd::AsRawFd;
-        let fd = self.io.source().as_raw_fd();
-        self.io
-            .registration()
-            .poll_transfer(cx, Direction::Read, buf.len(), || {
-                crate::net::recv_uninit(fd, buf)
-            })
     }
 }
 
@@ -251,42 +153,22 @@ impl UnixDatagram {
     /// Sends a datagram to `path`.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Write, || self.io.source().send_to(buf, path))
-        })
-        .await
+        self.io.io(Direction::Write, |s| s.send_to(buf, path)).await
     }
 
     /// Receives a datagram and its sender's address.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Read, || self.io.source().recv_from(buf))
-        })
-        .await
+        self.io.io(Direction::Read, |s| s.recv_from(buf)).await
     }
 
     /// Sends a datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Write, || self.io.source().send(buf))
-        })
-        .await
+        self.io.io(Direction::Write, |s| s.send(buf)).await
     }
 
     /// Receives a datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| {
-            self.io
-                .registration()
-                .poll_io(cx, Direction::Read, || self.io.source().recv(buf))
-        })
-        .await
+        self.io.io(Direction::Read, |s| s.recv(buf)).await
     }
 
     /// The local address.

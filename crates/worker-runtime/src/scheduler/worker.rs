@@ -141,25 +141,21 @@ impl Worker {
                     }
                 }
                 None if st.idle_rounds < SEARCH_ROUNDS_BEFORE_PARK => {
-                    if st.idle_rounds == 0 && self.check_timers(st) > 0 {
-                        continue;
-                    }
                     if st.idle_rounds == 0 {
-                        match self.shared.io_driver_if_started() {
-                            Some(d) if d.registrations() > 0 && !d.is_held() => {
-                                if io_driver::poll_now(&self.shared, d) > 0 {
-                                    continue;
-                                }
-                                // Sockets are open and nobody waits in the driver: park in it
-                                // now rather than spin (its events arrive there first).
-                                st.idle_rounds = SEARCH_ROUNDS_BEFORE_PARK - IO_SPIN_ROUNDS;
+                        if self.check_timers(st) > 0 {
+                            continue;
+                        }
+                        if self.retiring() {
+                            return;
+                        }
+                        if let Some(driver) = self.free_driver() {
+                            if io_driver::poll_now(&self.shared, driver) > 0 {
                                 continue;
                             }
-                            _ => {}
+                            // Sockets are open and nobody waits in the driver: park in it soon
+                            // rather than spin (its events arrive there first).
+                            st.idle_rounds = SEARCH_ROUNDS_BEFORE_PARK - IO_SPIN_ROUNDS;
                         }
-                    }
-                    if st.idle_rounds == 0 && self.retiring() {
-                        return;
                     }
                     st.idle_rounds += 1;
                     for _ in 0..(1u32 << (st.idle_rounds / 4).min(6)) {
@@ -539,11 +535,14 @@ impl Worker {
     /// worker's periodic look, so events do not wait for a worker to park). Returns how many
     /// events it dispatched.
     fn poll_io_now(&self) -> usize {
-        match self.shared.io_driver_if_started() {
-            Some(driver) if driver.registrations() > 0 && !driver.is_held() => {
-                io_driver::poll_now(&self.shared, driver)
-            }
-            _ => 0,
-        }
+        self.free_driver()
+            .map_or(0, |driver| io_driver::poll_now(&self.shared, driver))
+    }
+
+    /// The IO driver, if sockets are registered and nobody holds it.
+    fn free_driver(&self) -> Option<&io_driver::Driver> {
+        self.shared
+            .io_driver_if_started()
+            .filter(|d| d.registrations() > 0 && !d.is_held())
     }
 }

@@ -229,13 +229,14 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    // SAFETY: this runs on the set's thread (a `LocalSet` is `!Send` and `!Sync`, and `CURRENT`
-    // is only set on its thread), and the scheduler runs the task's live permissions only there:
-    // only the set's thread pops its queue, and after the set is closed a permission is given up
+    // This runs on the set's thread (a `LocalSet` is `!Send` and `!Sync`, and `CURRENT` is only
+    // set on its thread), and the scheduler runs the task's live permissions only there: only
+    // the set's thread pops its queue, and after the set is closed a permission is given up
     // without running or dropping the future (`LocalScheduler::schedule`); the drop's sweep then
     // drops the future on the set's thread.
-    let (notified, handle, raw) =
-        unsafe { new_local_task(future, LocalScheduler(Arc::clone(shared))) };
+    let scheduler = LocalScheduler(Arc::clone(shared));
+    // SAFETY: the future is polled and dropped on this thread only (see the comment above).
+    let (notified, handle, raw) = unsafe { new_local_task(future, scheduler) };
     let mut inner = lock(&shared.inner);
     if inner.closed {
         drop(inner);
